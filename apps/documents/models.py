@@ -1,0 +1,80 @@
+"""What was written (Document) and the retrievable pieces of it (Chunk)."""
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
+from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+from apps.sources.models import Author, Source
+
+EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
+SEARCH_CONFIG = "english"
+
+
+class Document(models.Model):
+    class Curation(models.TextChoices):
+        INCLUDED = "included", "Included"
+        EXCLUDED = "excluded", "Excluded"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="documents")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="documents")
+    url = models.CharField(max_length=2000)
+    title = models.CharField(max_length=500, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    raw_content = models.TextField(blank=True)
+    clean_text = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64, db_index=True, help_text="SHA-256 of the cleaned text.")
+    metadata = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    curation_state = models.CharField(max_length=10, choices=Curation.choices, default=Curation.INCLUDED)
+    exclusion_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        constraints = [models.UniqueConstraint(fields=["source", "url"], name="document_unique_source_url")]
+        indexes = [models.Index(fields=["author", "curation_state"])]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+    def clean(self) -> None:
+        if self.curation_state == self.Curation.EXCLUDED and not self.exclusion_reason.strip():
+            raise ValidationError({"exclusion_reason": "Say why the document is excluded."})
+
+
+class Chunk(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    ordinal = models.PositiveIntegerField(help_text="Position of the chunk in its document, from 0.")
+    text = models.TextField()
+    token_count = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    embedding_model = models.CharField(max_length=200, blank=True, help_text="Id of the model that embedded it.")
+    # Kept by PostgreSQL itself, so full-text search can never drift from the text.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("text", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document_id", "ordinal"]
+        constraints = [models.UniqueConstraint(fields=["document", "ordinal"], name="chunk_unique_document_ordinal")]
+        indexes = [
+            HnswIndex(
+                name="chunk_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
+            models.Index(fields=["embedding_model"], name="chunk_embedding_model"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} #{self.ordinal}"

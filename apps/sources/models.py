@@ -1,0 +1,110 @@
+"""Who the twin is of (Author), where their writing lives (Source), and each crawl of it (CrawlRun)."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from apps.sources.cron import cron_validate
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    aliases = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    bio = models.TextField(blank=True)
+    # {"github": "jdoe", "medium": "@jdoe", ...}: how self-query recognises the author.
+    handles = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.handles, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in self.handles.items()
+        ):
+            raise ValidationError({"handles": 'Handles are {"platform": "handle"} pairs of non-empty text.'})
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article (one page)"
+        FEED = "feed", "RSS / Atom feed"
+        SITEMAP = "sitemap", "Sitemap"
+        SITE = "site", "Site (breadth-first crawl)"
+        GITHUB = "github", "Git repository"
+        EXPORT = "export", "Export archive or folder"
+        WAREHOUSE = "warehouse", "LLM Engineer's Handbook warehouse"
+
+    class CrawlStatus(models.TextChoices):
+        NEVER = "never", "Never crawled"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partly failed"
+        FAILED = "failed", "Failed"
+
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="sources")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    url = models.CharField(max_length=2000, help_text="A URL, or a path for local exports and repositories.")
+    options = models.JSONField(default=dict, blank=True, help_text="Crawler options, e.g. max_pages, path_prefix.")
+    active = models.BooleanField(default=True)
+    schedule = models.CharField(
+        max_length=100, blank=True, help_text='Cron expression for re-crawls, e.g. "0 3 * * *". Empty: manual only.'
+    )
+    last_crawl_status = models.CharField(max_length=20, choices=CrawlStatus.choices, default=CrawlStatus.NEVER)
+    last_crawled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["author__name", "url"]
+        constraints = [models.UniqueConstraint(fields=["author", "url"], name="source_unique_author_url")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.url}"
+
+    def clean(self) -> None:
+        if self.schedule:
+            try:
+                cron_validate(self.schedule)
+            except ValueError as exc:
+                raise ValidationError({"schedule": str(exc)}) from None
+        if not isinstance(self.options, dict):
+            raise ValidationError({"options": "Options are a JSON object."})
+
+
+class CrawlRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partly failed"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="crawl_runs")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages_fetched = models.PositiveIntegerField(default=0)
+    documents_new = models.PositiveIntegerField(default=0)
+    documents_changed = models.PositiveIntegerField(default=0)
+    documents_unchanged = models.PositiveIntegerField(default=0)
+    pages_failed = models.PositiveIntegerField(default=0)
+    # [{"url": ..., "error": ...}] for each URL that failed, and the run's own error if it stopped.
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Crawl #{self.pk} of {self.source.url} ({self.status})"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,16 @@
+"""Test settings: the real settings module, on a throw-away DATA_DIR.
+
+pytest-django imports settings before any conftest runs, so the data dir is
+chosen here. Subprocesses started by tests (workers, `manage.py`) inherit it
+through the environment. tests/conftest.py stops its servers and deletes it.
+"""
+
+import os
+import tempfile
+
+if not os.environ.get("DATA_DIR"):
+    # Short, under /tmp: PostgreSQL's socket lives in the data dir and its path is length-limited.
+    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="twt-", dir="/tmp")
+    os.environ["TWINSITE_TEST_OWNS_DATA_DIR"] = os.environ["DATA_DIR"]
+
+from twinsite.settings import *  # noqa: E402,F403
