@@ -14,3 +14,6 @@ if not os.environ.get("DATA_DIR"):
     os.environ["TWINSITE_TEST_OWNS_DATA_DIR"] = os.environ["DATA_DIR"]
 
 from twinsite.settings import *  # noqa: E402,F403
+
+# Pages render without running collectstatic first (the manifest only exists after it).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

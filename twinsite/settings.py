@@ -128,6 +128,21 @@ WORKER_QUEUES = env_list("WORKER_QUEUES", "celery,crawl,embed")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env_str("TIME_ZONE", "UTC")
 
+# --- Crawling -----------------------------------------------------------------
+
+# Hosts (or host:port) that may be fetched even though they resolve to private or
+# loopback addresses: for tests and for intranet sources an operator trusts.
+CRAWLER_ALLOWED_HOSTS = env_list("CRAWLER_ALLOWED_HOSTS")
+CRAWLER_USER_AGENT = env_str(
+    "CRAWLER_USER_AGENT", "TwinsiteBot/0.1 (collects an author's own writing at their request; python-requests)"
+)
+CRAWLER_TIMEOUT_S = env_int("CRAWLER_TIMEOUT_S", 20)
+CRAWLER_MAX_BYTES = env_int("CRAWLER_MAX_BYTES", 10 * 1024 * 1024)
+CRAWLER_MAX_REDIRECTS = env_int("CRAWLER_MAX_REDIRECTS", 5)
+# Minimum seconds between two requests to one host.
+CRAWLER_HOST_INTERVAL_S = float(env_str("CRAWLER_HOST_INTERVAL_S", "1.0"))
+CRAWLER_RESPECT_ROBOTS = env_bool("CRAWLER_RESPECT_ROBOTS", True)
+
 # --- Auth, i18n, static -----------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -62,7 +62,10 @@ def postgres_url(data_dir: Path) -> str:
         )
     with _start_lock(data_dir):
         try:
-            server = pgserver.get_server(pgdata, cleanup_mode=None)
+            pgdata.mkdir(exist_ok=True)
+            # The constructor reuses a running server and starts a stopped one; get_server() would
+            # return a handle cached in this process even after the server was stopped.
+            server = pgserver.PostgresServer(pgdata.resolve(), cleanup_mode=None)
         except Exception as exc:  # pgserver raises bare CalledProcessError / AssertionError
             raise ConfigurationError(
                 f"the embedded PostgreSQL in {pgdata} did not start ({exc.__class__.__name__}); "

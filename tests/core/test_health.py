@@ -1,0 +1,29 @@
+import pytest
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_each_backend_without_login(client):
+    response = client.get("/healthz")
+    body = response.json()
+    checks = body["checks"]
+    assert checks["database"]["up"] and checks["database"]["version"].startswith("18")
+    assert checks["pgvector"] == {"up": True, "version": checks["pgvector"]["version"]}
+    assert checks["pgvector"]["version"].startswith("0.8")
+    assert checks["broker"]["up"]
+    # No worker runs in this test: the service can answer but ingestion waits.
+    assert checks["worker"]["up"] is False
+    assert body["status"] == "degraded"
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+@override_settings(REDIS_URL="redis://127.0.0.1:1/0")
+def test_healthz_is_503_when_the_broker_is_down(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["checks"]["broker"] == {"up": False, "error": "ConnectionError"}
+    assert body["checks"]["database"]["up"]

@@ -1,0 +1,49 @@
+"""The production compose file: the expected services, each with a healthcheck, and no secret inline."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY", re.IGNORECASE)
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_database_broker_and_the_three_processes():
+    services = _compose()["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    assert services["postgres"]["image"].startswith("pgvector/pgvector:")
+    assert "celery" in services["worker"]["command"] and "worker" in services["worker"]["command"]
+    assert "DatabaseScheduler" in " ".join(services["beat"]["command"])
+
+
+def test_every_long_running_service_has_a_healthcheck():
+    services = _compose()["services"]
+    for name in ("postgres", "redis", "web", "worker", "beat"):
+        check = services[name].get("healthcheck", {})
+        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_no_secret_is_written_inline():
+    text = (ROOT / "docker-compose.yml").read_text()
+    compose = yaml.safe_load(text)
+    for name, service in compose["services"].items():
+        env = service.get("environment", {})
+        for key, value in env.items():
+            if SECRET_NAME.search(key):
+                assert str(value).startswith("${"), f"{name}.{key} is written inline"
+            # URLs carrying credentials take them from variables too.
+            literal = re.sub(r"\$\{[^}]*\}", "VAR", str(value))
+            for password in re.findall(r"://[^:/@]*:([^@/]+)@", literal):
+                assert password == "VAR", f"{name}.{key} has an inline password"
+    assert (ROOT / ".env.example").exists()
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and line[0] != "#"
+    )
+    assert all(example[key] == "" for key in example if SECRET_NAME.search(key) or key == "SECRET_KEY")
