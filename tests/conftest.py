@@ -1,10 +1,12 @@
 import os
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from apps.core import embedded
+from tests.sources.webserver import serve_directory
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -27,3 +29,18 @@ def curator(django_user_model):
 def outsider(django_user_model):
     """A signed-up user who is not staff."""
     return django_user_model.objects.create_user(username="outsider", password="pw-outsider-1")
+
+
+@pytest.fixture
+def serve_dir():
+    """Serve folders over real HTTP on 127.0.0.1 while the test runs: folder -> base URL."""
+    with ExitStack() as stack:
+        yield lambda folder: stack.enter_context(serve_directory(folder)).base_url
+
+
+@pytest.fixture
+def crawl_settings(settings):
+    """Let the crawler reach 127.0.0.1 (the test sites) without pausing between requests."""
+    settings.CRAWLER_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.CRAWLER_HOST_INTERVAL_S = 0
+    return settings

@@ -15,5 +15,11 @@ if not os.environ.get("DATA_DIR"):
 
 from twinsite.settings import *  # noqa: E402,F403
 
+# A Celery worker started by a test must use the test database pytest-django created.
+if os.environ.get("TWINSITE_TEST_DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["TWINSITE_TEST_DATABASE_NAME"]  # noqa: F405
+# Local exports and repositories that tests crawl live under the system temp dir.
+IMPORT_ROOTS = [Path(tempfile.gettempdir()).resolve()]  # noqa: F405
+
 # Pages render without running collectstatic first (the manifest only exists after it).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -5,6 +5,7 @@ pgvector and a Redis-compatible broker, both kept under DATA_DIR. README.md
 lists every variable.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from apps.core.errors import ConfigurationError
 from twinsite.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Models load from local files only: nothing is fetched from a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "var").resolve()
 
 DEBUG = env_bool("DEBUG", False)
@@ -111,6 +116,7 @@ REDIS_EMBEDDED = not env_str("REDIS_URL")
 REDIS_URL = env_str("REDIS_URL") or embedded.redis_url(DATA_DIR)
 
 CELERY_BROKER_URL = REDIS_URL
+CELERY_IMPORTS = ["workers.crawl", "workers.process"]
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
@@ -142,6 +148,18 @@ CRAWLER_MAX_REDIRECTS = env_int("CRAWLER_MAX_REDIRECTS", 5)
 # Minimum seconds between two requests to one host.
 CRAWLER_HOST_INTERVAL_S = float(env_str("CRAWLER_HOST_INTERVAL_S", "1.0"))
 CRAWLER_RESPECT_ROBOTS = env_bool("CRAWLER_RESPECT_ROBOTS", True)
+# Local folders that export, repository and warehouse sources may read from (uploads land here).
+IMPORT_ROOTS = [Path(p).resolve() for p in env_list("IMPORT_ROOTS", str(DATA_DIR / "imports"))]
+
+# --- Embeddings ---------------------------------------------------------------
+
+# A local sentence-transformers model directory; empty: the packaged all-MiniLM-L6-v2.
+EMBEDDING_MODEL = env_str("EMBEDDING_MODEL")
+# Recorded on every chunk; change it with the model and the chunks are re-embedded.
+EMBEDDING_MODEL_ID = env_str("EMBEDDING_MODEL_ID", "sentence-transformers/all-MiniLM-L6-v2")
+EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
+# Documents whose MinHash similarity reaches this are linked as near-duplicates, not embedded twice.
+NEAR_DUPLICATE_THRESHOLD = float(env_str("NEAR_DUPLICATE_THRESHOLD", "0.85"))
 
 # --- Auth, i18n, static -----------------------------------------------------
 

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -10,10 +11,23 @@ from apps.documents import services
 from apps.documents.models import Chunk, Document
 
 
+class GoneFilter(admin.SimpleListFilter):
+    title = "upstream"
+    parameter_name = "gone"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Still online"), ("yes", "Gone upstream")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(gone_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "author", "source_kind", "published_at", "curation_state", "chunk_count"]
-    list_filter = ["curation_state", "author", "source__kind", "source", "language"]
+    list_display = ["__str__", "author", "source_kind", "published_at", "curation_state", "status", "chunk_count"]
+    list_filter = ["curation_state", "author", "source__kind", "source", "status", GoneFilter, "language"]
     search_fields = ["title", "url", "clean_text"]
     date_hierarchy = "published_at"
     list_select_related = ["author", "source"]
@@ -68,6 +82,16 @@ class DocumentAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/documents/exclude_confirmation.html", context)
+
+
+    @admin.action(description="Re-process selected documents (chunk and embed again)", permissions=["change"])
+    def reprocess_documents(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        from workers.process import process_document
+
+        ids = services.documents_reprocess(documents=queryset)
+        for document_id in ids:
+            transaction.on_commit(lambda document_id=document_id: process_document.delay(document_id))
+        self.message_user(request, f"Queued {len(ids)} document(s) for processing.", messages.SUCCESS)
 
 
 @admin.register(Chunk)

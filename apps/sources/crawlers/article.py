@@ -1,0 +1,69 @@
+"""One web page -> one article. Also the page fetching that the feed, sitemap and site crawlers share."""
+
+from collections.abc import Iterator
+
+from apps.core.http import FetchError, FetchResult, HttpClient
+from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem, Progress, SourceSpec
+from apps.sources.crawlers.extract import ExtractedPage, extract_article
+
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_HTML_MARKERS = (b"<!doctype html", b"<html")
+
+
+class ArticleCrawler:
+    """The source is one page (a blog post, an essay): it yields that page's article."""
+
+    kind = "article"
+    lists_everything = True  # the source is exactly its one page
+
+    def __init__(self, client: HttpClient) -> None:
+        self._client = client
+
+    def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
+        yield fetch_article(self._client, source.url)
+        if progress is not None:
+            progress(1, 1)
+
+
+def fetch_article(client: HttpClient, url: str) -> CrawlItem:
+    """The article at url, or a CrawlFailure that says why there is none."""
+    try:
+        result = client.get(url, accept=HTML_ACCEPT)
+    except FetchError as exc:
+        return failure_from(url, exc)
+    if not is_html(result):
+        return CrawlFailure(url, f"{url} is not an HTML page (it is {result.content_type}).")
+    page = extract_article(result.text, url=result.url)
+    if page is None:
+        return CrawlFailure(url, f"{url} has no article text that could be extracted.")
+    return article_document(result, page, requested_url=url)
+
+
+def article_document(result: FetchResult, page: ExtractedPage, *, requested_url: str) -> CrawledDocument:
+    metadata = {"requested_url": requested_url} if requested_url != result.url else {}
+    return CrawledDocument(
+        url=result.url,  # after redirects, so two links to one page make one document
+        text=page.text,
+        title=page.title or _first_heading(page.text) or result.url,
+        raw_content=result.text,
+        content_type="article",
+        published_at=page.published_at,
+        author_name=page.author,
+        language=page.language,
+        metadata=metadata,
+    )
+
+
+def failure_from(url: str, exc: FetchError) -> CrawlFailure:
+    return CrawlFailure(url, str(exc), gone=getattr(exc, "gone", False))
+
+
+def is_html(result: FetchResult) -> bool:
+    if result.content_type:
+        return result.content_type in _HTML_TYPES
+    return any(marker in result.content[:1024].lower() for marker in _HTML_MARKERS)  # a server that does not say
+
+
+def _first_heading(text: str) -> str:
+    return next((line.lstrip("#").strip() for line in text.splitlines() if line.startswith("# ")), "")

@@ -1,0 +1,70 @@
+"""Export archives and folders (kind "export"): Medium, Substack, LinkedIn, or plain Markdown/HTML/text files.
+
+The source URL is a path on this machine (uploads arrive as files on disk), to a zip
+or a folder. Options: ``format`` ("medium", "substack", "linkedin", "files"; detected
+when absent), ``include_drafts`` (default false), ``base_url`` (Substack only).
+"""
+
+import csv
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from lxml.etree import LxmlError
+
+from apps.core.errors import TwinsiteError
+from apps.sources.crawlers.base import CrawlFailure, CrawlItem, Progress, SourceSpec
+from apps.sources.crawlers.exports.archive import ExportEntry, ExportError, ExportFiles, ExportLimits, open_export
+from apps.sources.crawlers.exports.files import file_entries
+from apps.sources.crawlers.exports.linkedin import ARTICLES_FOLDER, linkedin_entries
+from apps.sources.crawlers.exports.medium import medium_entries
+from apps.sources.crawlers.exports.substack import substack_entries
+
+__all__ = ["ExportCrawler", "ExportError", "ExportLimits", "export_format_detect"]
+
+FORMATS: dict[str, Callable[[ExportFiles, dict[str, Any]], list[ExportEntry]]] = {
+    "medium": medium_entries,
+    "substack": substack_entries,
+    "linkedin": linkedin_entries,
+    "files": file_entries,
+}
+
+
+def export_format_detect(files: ExportFiles) -> str:
+    """Which service wrote the export, from the files each one always writes."""
+    if "posts.csv" in files.names:
+        return "substack"
+    if "Shares.csv" in files.names or files.in_folder(ARTICLES_FOLDER, (".html",)):
+        return "linkedin"
+    if files.in_folder("posts", (".html",)):
+        return "medium"
+    return "files"
+
+
+class ExportCrawler:
+    kind = "export"
+    lists_everything = True
+
+    def __init__(self, *, limits: ExportLimits | None = None) -> None:
+        self.limits = limits or ExportLimits()
+
+    def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
+        path = Path(source.url.removeprefix("file://")).expanduser()
+        with open_export(path, self.limits) as files:
+            export_format = source.options.get("format") or export_format_detect(files)
+            if export_format not in FORMATS:
+                raise ExportError(f"Unknown export format {export_format!r}; use one of {', '.join(FORMATS)}.")
+            try:
+                entries = FORMATS[export_format](files, source.options)
+            except csv.Error as exc:
+                raise ExportError(f"A CSV file in {files.label} cannot be read: {exc}.") from None
+            for done, entry in enumerate(entries, start=1):
+                try:
+                    document = entry.read()
+                except (TwinsiteError, ValueError, LxmlError) as exc:  # a post that cannot be parsed
+                    yield CrawlFailure(url=entry.name, error=str(exc) or f"{entry.name} could not be read.")
+                else:
+                    if document is not None:
+                        yield document
+                if progress:
+                    progress(done, len(entries))

@@ -1,0 +1,247 @@
+"""Git repositories (kind "github"): one document per text or code file of a shallow clone.
+
+Files are read from git's object store (``ls-tree`` + ``cat-file``), never from a
+checked-out tree: what we read is exactly what was committed (no smudge filters,
+no line-ending conversion), and symbolic links, which could point anywhere on
+this machine, are never followed.
+"""
+
+import logging
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit, urlunsplit
+
+from apps.core.errors import TwinsiteError
+from apps.core.http import url_is_allowed
+from apps.sources.crawlers.base import CrawledDocument, CrawlItem, Progress, SourceSpec
+from apps.sources.crawlers.exports.markdown import markdown_parts
+
+log = logging.getLogger(__name__)
+
+ARTICLE_EXTENSIONS = frozenset({".md", ".markdown", ".rst", ".txt"})
+LANGUAGES = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "jsx", ".ts": "typescript", ".tsx": "tsx",
+    ".go": "go", ".rs": "rust", ".java": "java", ".kt": "kotlin", ".scala": "scala", ".rb": "ruby", ".php": "php",
+    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp", ".swift": "swift",
+    ".sh": "bash", ".bash": "bash", ".sql": "sql", ".r": "r", ".jl": "julia", ".lua": "lua", ".ex": "elixir",
+    ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".json": "json", ".html": "html", ".css": "css",
+}  # fmt: skip
+_CONFIG_LANGUAGES = frozenset({"toml", "yaml", "json"})  # settings, not writing: opt in through ``extensions``
+DEFAULT_EXTENSIONS = ARTICLE_EXTENSIONS | {ext for ext, lang in LANGUAGES.items() if lang not in _CONFIG_LANGUAGES}
+VENDORED_DIRS = frozenset({"vendor", "node_modules", "third_party", ".git", "dist", "build"})
+LOCK_FILES = frozenset(
+    {"package-lock.json", "yarn.lock", "poetry.lock", "Cargo.lock", "Gemfile.lock", "pnpm-lock.yaml", "uv.lock"}
+)
+DEFAULT_MAX_FILE_BYTES = 512 * 1024
+_BLOB_MODES = frozenset({b"100644", b"100755"})  # plain files; 120000 is a symlink, 160000 a submodule
+_CREDENTIALS = re.compile(r"://[^/@\s]+@")
+_SNIFF_BYTES = 8000  # git's own binary heuristic: a NUL byte in the first 8000 bytes
+
+
+class RepositoryError(TwinsiteError):
+    """A repository could not be cloned or read."""
+
+
+@dataclass(frozen=True)
+class RepositoryFile:
+    path: str
+    blob: str
+    size: int
+
+
+def code_language(path: str) -> str:
+    """The fence language for a file name ("" when unknown)."""
+    return LANGUAGES.get(PurePosixPath(path).suffix.lower(), "")
+
+
+def code_fence(code: str, language: str) -> str:
+    """Code in a fenced block, byte-for-byte; the fence outgrows any backtick run inside the code."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{code}{'' if code.endswith(chr(10)) else chr(10)}{fence}"
+
+
+def repository_file_wanted(path: str, *, extensions: Iterable[str]) -> bool:
+    """True for a file that may hold the author's writing: not vendored, not a lock file, a wanted extension."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1]
+    if any(part in VENDORED_DIRS for part in parts[:-1]) or name in LOCK_FILES or name.endswith(".min.js"):
+        return False
+    return PurePosixPath(name).suffix.lower() in {ext.lower() for ext in extensions}
+
+
+def repository_display_url(url: str) -> str:
+    """The repository URL without credentials or a trailing ``.git``: what documents and messages show."""
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https":
+        return url.strip().rstrip("/")
+    netloc = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+    return urlunsplit(("https", netloc, parts.path.rstrip("/").removesuffix(".git"), "", ""))
+
+
+class GitRepositoryCrawler:
+    """Options: ``branch``, ``extensions`` (e.g. [".py", ".md"]), ``max_file_bytes``."""
+
+    kind = "github"
+    lists_everything = True
+
+    def __init__(self, *, allowed_hosts: Iterable[str] = (), timeout_s: float = 300.0, git: str = "git") -> None:
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.timeout_s = timeout_s
+        self.git = git
+
+    def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
+        clone_url = self._clone_url(source.url)
+        repository = repository_display_url(source.url)
+        extensions = source.options.get("extensions") or DEFAULT_EXTENSIONS
+        max_bytes = int(source.options.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES)
+        with tempfile.TemporaryDirectory(prefix="twinsite-git-") as home:
+            clone = Path(home) / "clone"
+            self._clone(clone_url, clone, branch=source.options.get("branch"), repository=repository, home=home)
+            commit = self._git(clone, "rev-parse", "-q", "--verify", "HEAD", home=home, check=False).decode().strip()
+            if not commit:
+                raise RepositoryError(f"The repository {repository} has no commits to crawl.")
+            branch = self._git(clone, "symbolic-ref", "--short", "-q", "HEAD", home=home, check=False).decode().strip()
+            files = [
+                file
+                for file in self._list_files(clone, home=home)
+                if repository_file_wanted(file.path, extensions=extensions) and file.size <= max_bytes
+            ]
+            contents = self._read_blobs(clone, files, home=home)
+            for done, (file, content) in enumerate(zip(files, contents, strict=True), start=1):
+                document = repository_document(file.path, content, repository=repository, commit=commit)
+                if document is not None:
+                    document.metadata["branch"] = branch
+                    yield document
+                if progress:
+                    progress(done, len(files))
+
+    def _clone_url(self, url: str) -> str:
+        url = url.strip()
+        if url.startswith("https://"):
+            url_is_allowed(url, allowed_hosts=self.allowed_hosts)
+            return url
+        path = Path(url).expanduser()
+        if "://" in url or not path.is_dir():
+            raise RepositoryError(f"{url} is neither an https URL nor a local repository directory.")
+        return path.resolve().as_uri()  # file://, so that --depth applies (plain paths ignore it)
+
+    def _clone(self, url: str, dest: Path, *, branch: str | None, repository: str, home: str) -> None:
+        args = ["clone", "--depth", "1", "--no-tags", "--single-branch", "--no-checkout", "--quiet"]
+        if branch:
+            args += ["--branch", str(branch)]
+        try:
+            self._run([*args, "--", url, str(dest)], home=home)
+        except subprocess.CalledProcessError as exc:
+            # git may echo the URL, and with it a token the URL carries: show the redacted form only.
+            stderr = exc.stderr.decode(errors="replace").replace(url, repository)
+            lines = _CREDENTIALS.sub("://", stderr).strip().splitlines()
+            reason = lines[-1].removeprefix("fatal: ").rstrip(".") if lines else f"git exited with {exc.returncode}"
+            raise RepositoryError(f"Could not clone {repository}: {reason}.") from None
+        except subprocess.TimeoutExpired:
+            raise RepositoryError(f"Cloning {repository} took longer than {self.timeout_s:.0f} seconds.") from None
+
+    def _list_files(self, clone: Path, *, home: str) -> list[RepositoryFile]:
+        listing = self._git(clone, "ls-tree", "-r", "-z", "--long", "--full-tree", "HEAD", home=home)
+        files = []
+        for entry in filter(None, listing.split(b"\0")):
+            meta, _, path = entry.partition(b"\t")
+            mode, kind, blob, size = meta.split()
+            if kind == b"blob" and mode in _BLOB_MODES:
+                files.append(RepositoryFile(path.decode(errors="replace"), blob.decode(), int(size)))
+        return files
+
+    def _read_blobs(self, clone: Path, files: list[RepositoryFile], *, home: str) -> Iterator[bytes]:
+        """Each file's committed bytes, one at a time: a whole repository need not fit in memory."""
+        command = [self.git, "-C", str(clone), "cat-file", "--batch"]
+        with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_git_env(home)) as git:
+            assert git.stdin is not None and git.stdout is not None
+            try:
+                for file in files:
+                    git.stdin.write(f"{file.blob}\n".encode())
+                    git.stdin.flush()
+                    size = int(git.stdout.readline().split()[2])
+                    content = git.stdout.read(size)
+                    git.stdout.read(1)  # the newline after each object
+                    yield content
+            finally:
+                git.stdin.close()
+                git.kill()
+
+    def _git(self, clone: Path, *args: str, home: str, check: bool = True) -> bytes:
+        try:
+            return self._run(["-C", str(clone), *args], home=home, check=check)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            raise RepositoryError(f"Could not read the cloned repository: git {args[0]} failed.") from None
+
+    def _run(self, args: list[str], *, home: str, check: bool = True) -> bytes:
+        # No redirects (the host was checked before cloning) and no transport but https and local files.
+        config = {
+            "http.followRedirects": "false",
+            "protocol.allow": "never",
+            "protocol.https.allow": "always",
+            "protocol.file.allow": "user",
+            "core.hooksPath": os.devnull,
+            "credential.helper": "",
+            "http.lowSpeedLimit": "1000",
+            "http.lowSpeedTime": "30",
+        }
+        command = [self.git, *(arg for key, value in config.items() for arg in ("-c", f"{key}={value}")), *args]
+        done = subprocess.run(command, capture_output=True, env=_git_env(home), timeout=self.timeout_s, check=check)
+        return done.stdout if done.returncode == 0 else b""
+
+
+def _git_env(home: str) -> dict[str, str]:
+    """No user or system config (so no credential helpers, hooks or URL rewrites) and never a prompt."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "LC_ALL": "C",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_ASKPASS": "true",
+        "SSH_ASKPASS": "true",
+    }
+
+
+def repository_document(path: str, content: bytes, *, repository: str, commit: str) -> CrawledDocument | None:
+    """One file as a document, or None for a binary or non-UTF-8 file (not the author's prose or code)."""
+    if b"\0" in content[:_SNIFF_BYTES]:
+        return None
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        log.info("Skipping %s in %s: not UTF-8 text.", path, repository)
+        return None
+    metadata = {"repository": repository, "path": path, "commit": commit, "bytes": len(content)}
+    if repository.startswith("https://github.com/"):
+        metadata["web_url"] = f"{repository}/blob/{commit}/{path}"
+    url = f"{repository}#{path}"  # no commit in the URL: an edited file stays the same document
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix in {".md", ".markdown"}:
+        parts = markdown_parts(text)
+        return CrawledDocument(
+            url=url,
+            text=parts.body,
+            title=parts.title or path,
+            raw_content=text,
+            published_at=parts.published_at,
+            metadata=metadata,
+        )
+    if suffix in ARTICLE_EXTENSIONS:
+        return CrawledDocument(url=url, text=text, title=path, raw_content=text, metadata=metadata)
+    language = code_language(path)
+    return CrawledDocument(
+        url=url,
+        text=code_fence(text, language),
+        title=path,
+        raw_content=text,
+        content_type="code",
+        metadata={**metadata, "language": language},
+    )

@@ -1,0 +1,185 @@
+"""The MongoDB data warehouse of the LLM Engineer's Handbook (kind "warehouse").
+
+Collections: ``users`` {_id, first_name, last_name}; ``articles`` {content: {Title,
+Subtitle, Content, language}, link}, ``posts`` {content: {text, image}, link?,
+image?} and ``repositories`` {content: {path: code}, name, link}, each with
+``platform``, ``author_id`` and ``author_full_name``. Read from a folder of
+``mongoexport`` dumps (JSON lines or --jsonArray, Extended JSON) or, when the source
+URL is a ``mongodb://`` URI, from the live database (option ``database``, default
+"twin"). Option ``author`` keeps one author's documents (case-insensitive).
+Note: the Handbook's crawler stored repository code with every space removed; it is
+kept as stored, since the originals are not in the warehouse.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from bson import json_util
+from bson.binary import UuidRepresentation
+from bson.errors import InvalidId
+from bson.json_util import JSONOptions
+
+from apps.core.errors import TwinsiteError
+from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem, Progress, SourceSpec
+from apps.sources.crawlers.exports.convert import article_text
+from apps.sources.crawlers.github import code_fence, code_language
+
+CONTENT_TYPES = {"articles": "article", "posts": "post", "repositories": "code"}
+# mongoexport names files after the collection; the Handbook's own dumps after the document class.
+_DUMP_NAMES = {
+    "users": ("users", "UserDocument"),
+    "articles": ("articles", "ArticleDocument"),
+    "posts": ("posts", "PostDocument"),
+    "repositories": ("repositories", "RepositoryDocument"),
+}
+_JSON_OPTIONS = JSONOptions(tz_aware=True, uuid_representation=UuidRepresentation.STANDARD)
+
+_NOT_TEXT = frozenset({"image", "link", "url", "platform", "language", "title", "subtitle"})
+
+Record = dict[str, Any]
+
+
+class WarehouseError(TwinsiteError):
+    """The warehouse cannot be read: a missing or malformed dump, or an unreachable database."""
+
+
+def warehouse_documents(collection: str, record: Record, *, authors: Mapping[str, str]) -> list[CrawlItem]:
+    """The documents of one warehouse record (a repository holds one per file); the live and dump paths share it."""
+    record_id = str(record.get("_id", ""))
+    link = str(record.get("link") or "")
+    url = link or f"{collection}/{record_id}"  # LinkedIn posts in the Handbook have no link
+    content = record.get("content")
+    if not isinstance(content, dict):
+        return [CrawlFailure(url=url, error=f"The {collection} record {record_id} has no content.")]
+    author = str(record.get("author_full_name") or authors.get(str(record.get("author_id")), ""))
+    metadata = {"warehouse_id": record_id, "collection": collection, "platform": str(record.get("platform") or "")}
+    if collection == "repositories":
+        name = str(record.get("name") or link.rstrip("/").rsplit("/", 1)[-1])
+        return [
+            CrawledDocument(
+                url=f"{url}#{path}",
+                text=code_fence(code, code_language(path)),
+                title=f"{name}/{path}",
+                raw_content=code,
+                content_type="code",
+                author_name=author,
+                metadata={**metadata, "repository": name, "path": path, "language": code_language(path)},
+            )
+            for path, code in content.items()
+            if isinstance(code, str) and code.strip()
+        ]
+    title = _field(content, "Title", "title")
+    body = _field(content, "Content", "content", "text", "Text") or _joined(content)
+    if not body:
+        return [CrawlFailure(url=url, error=f"The {collection} record {record_id} has no text.")]
+    image = record.get("image") or content.get("image")
+    return [
+        CrawledDocument(
+            url=url,
+            text=article_text(title, body, subtitle=_field(content, "Subtitle", "subtitle")),
+            title=title,
+            raw_content=body,
+            content_type=CONTENT_TYPES[collection],
+            author_name=author,
+            language=_field(content, "language")[:2].lower(),
+            metadata={**metadata, **({"image": str(image)} if image else {})},
+        )
+    ]
+
+
+def _field(content: Record, *names: str) -> str:
+    return next((value.strip() for name in names if isinstance(value := content.get(name), str)), "")
+
+
+def _joined(content: Record) -> str:
+    """The text of a content dict without the usual keys, e.g. {"Post_0": {"text": ..., "image": ...}}."""
+    parts = [
+        _joined(value) if isinstance(value, dict) else value
+        for key, value in content.items()
+        if key.lower() not in _NOT_TEXT
+    ]
+    return "\n\n".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
+
+
+def dump_records(folder: Path, collection: str) -> list[Record]:
+    """The records of one collection's dump file in ``folder`` ([] when the collection was not dumped)."""
+    names = _DUMP_NAMES[collection]
+    found = [folder / f"{name}{ext}" for name in names for ext in (".json", ".jsonl", ".ndjson")]
+    path = next((p for p in found if p.is_file()), None)
+    if path is None:
+        return []
+    text = path.read_text(encoding="utf-8-sig").strip()
+    try:
+        if text.startswith("["):
+            return list(json_util.loads(text, json_options=_JSON_OPTIONS))
+        return [json_util.loads(line, json_options=_JSON_OPTIONS) for line in text.splitlines() if line.strip()]
+    except (ValueError, InvalidId, TypeError) as exc:
+        raise WarehouseError(f"The dump {path.name} is not valid (Extended) JSON: {exc}.") from None
+
+
+def live_records(uri: str, database: str, *, timeout_ms: int) -> Iterator[tuple[str, Iterable[Record]]]:
+    """Each collection's records from a live MongoDB (imported here: only this path needs a server)."""
+    from pymongo import MongoClient
+    from pymongo.errors import InvalidURI, PyMongoError
+    from pymongo.uri_parser import parse_uri
+
+    try:
+        hosts = ", ".join(f"{host}:{port}" for host, port in parse_uri(uri)["nodelist"]) or "the given host"
+    except (InvalidURI, ValueError):
+        raise WarehouseError("The warehouse URL is not a valid MongoDB URI.") from None
+    client: MongoClient = MongoClient(
+        uri,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        tz_aware=True,
+        uuidRepresentation="standard",
+    )
+    try:
+        db = client[database]
+        for collection in ("users", *CONTENT_TYPES):
+            yield collection, list(db[collection].find())
+    except PyMongoError as exc:
+        # The message names the hosts only: the URI may carry a password.
+        raise WarehouseError(f"Could not read the MongoDB warehouse at {hosts}: {type(exc).__name__}.") from None
+    finally:
+        client.close()
+
+
+class WarehouseCrawler:
+    kind = "warehouse"
+    lists_everything = True
+
+    def __init__(self, *, server_timeout_ms: int = 5000) -> None:
+        self.server_timeout_ms = server_timeout_ms
+
+    def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
+        collections = dict(self._collections(source))
+        authors = {
+            str(user.get("_id")): " ".join(filter(None, (user.get("first_name"), user.get("last_name"))))
+            for user in collections.pop("users", [])
+        }
+        wanted = str(source.options.get("author") or "").strip().casefold()
+        records = [
+            (collection, record)
+            for collection in CONTENT_TYPES
+            for record in collections.get(collection, [])
+            if not wanted
+            or str(record.get("author_full_name") or authors.get(str(record.get("author_id")), "")).casefold() == wanted
+        ]
+        for done, (collection, record) in enumerate(records, start=1):
+            yield from warehouse_documents(collection, record, authors=authors)
+            if progress:
+                progress(done, len(records))
+
+    def _collections(self, source: SourceSpec) -> Iterable[tuple[str, Iterable[Record]]]:
+        if source.url.startswith(("mongodb://", "mongodb+srv://")):
+            database = str(source.options.get("database") or "twin")
+            return live_records(source.url, database, timeout_ms=self.server_timeout_ms)
+        folder = Path(source.url).expanduser()
+        if not folder.is_dir():
+            raise WarehouseError(f"{source.url} is neither a mongodb:// URI nor a folder of mongoexport dumps.")
+        dumps = {collection: dump_records(folder, collection) for collection in _DUMP_NAMES}
+        if not any(dumps[collection] for collection in CONTENT_TYPES):
+            raise WarehouseError(f"{folder} holds no articles, posts or repositories dump (e.g. articles.json).")
+        return dumps.items()

@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.core.errors import TwinsiteError
+from apps.sources.models import Author, Source
+from apps.sources.selectors import author_find
+from apps.sources.services import source_create
+
+
+class Command(BaseCommand):
+    help = "Add a source of an author's writing and print its id (the author is created if new)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--author", required=True, help="Author name (or one of their aliases).")
+        parser.add_argument("--url", required=True, help="URL, repository, or a path inside IMPORT_ROOTS.")
+        parser.add_argument("--kind", choices=Source.Kind.values, help="Guessed from the URL when omitted.")
+        parser.add_argument("--schedule", default="", help='Cron expression for re-crawls, e.g. "0 3 * * *".')
+
+    def handle(self, *args, author: str, url: str, kind: str | None, schedule: str, **options) -> None:
+        person = author_find(name=author) or Author.objects.create(name=author.strip())
+        existing = Source.objects.filter(author=person, url=url.strip()).first()
+        if existing is not None:
+            self.stderr.write(f"{person} already has this source; its id is {existing.pk}.")
+            self.stdout.write(str(existing.pk))
+            return
+        try:
+            source = source_create(author=person, url=url, kind=kind, schedule=schedule)
+        except TwinsiteError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(str(source.pk))

@@ -1,0 +1,110 @@
+"""Crawl sources, on the workers (default) or in this process (--sync), with progress bars."""
+
+import json
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from apps.documents.models import Document
+from apps.documents.services import chunks_embed_pending, chunks_needing_embedding, document_process
+from apps.sources.crawling import crawl_run_execute
+from apps.sources.models import CrawlRun, Source
+from apps.sources.selectors import sources_active
+from apps.sources.services import crawl_run_create, crawl_run_enqueue
+
+_POLL_S = 0.5
+
+
+class Command(BaseCommand):
+    help = "Crawl one source or all active ones; new and changed documents are chunked and embedded."
+
+    def add_arguments(self, parser) -> None:
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--source", type=int, help="Id of the source to crawl.")
+        which.add_argument("--all", action="store_true", help="Crawl every active source.")
+        parser.add_argument("--sync", action="store_true", help="Crawl, chunk and embed in this process.")
+        parser.add_argument("--json", action="store_true", help="Print each run's counts as JSON.")
+        parser.add_argument("--no-wait", action="store_true", help="Queue the crawls and return.")
+        parser.add_argument("--timeout", type=float, default=3600, help="Seconds to wait for the workers.")
+
+    def handle(self, *args, **options) -> None:
+        source_id = options["source"]
+        sources = list(sources_active()) if options["all"] else list(Source.objects.filter(pk=source_id))
+        if not sources:
+            raise CommandError(f"No source with id {source_id}." if source_id else "No active source to crawl.")
+        if options["sync"]:
+            runs = [self._crawl_here(source) for source in sources]
+        else:
+            runs = [crawl_run_enqueue(source=source) for source in sources]
+            if options["no_wait"]:
+                self.stdout.write(" ".join(str(run.pk) for run in runs))
+                return
+            runs = self._follow(runs, timeout=options["timeout"])
+        self._report(runs, as_json=options["json"])
+
+    def _crawl_here(self, source: Source) -> CrawlRun:
+        run = crawl_run_create(source=source)
+        changed: list[int] = []
+        with tqdm(desc=f"crawl #{source.pk}", unit="page", disable=None) as bar:
+
+            def show(run: CrawlRun) -> None:
+                bar.total = run.progress_total or None
+                bar.n = run.progress_done or run.pages_fetched + run.pages_failed
+                bar.set_postfix(new=run.documents_new, changed=run.documents_changed, failed=run.pages_failed)
+
+            run = crawl_run_execute(run_id=run.pk, on_document=changed.append, progress=show)
+        for document_id in tqdm(changed, desc="chunk", unit="doc", disable=None):
+            document_process(document_id=document_id)
+        with tqdm(total=chunks_needing_embedding().count(), desc="embed", unit="chunk", disable=None) as bar:
+            chunks_embed_pending(progress=bar.update)
+        return run
+
+    def _follow(self, runs: list[CrawlRun], *, timeout: float) -> list[CrawlRun]:
+        """Wait for the workers: the crawls, then the chunking and embedding of what they found."""
+        deadline = time.monotonic() + timeout
+        ids = [run.pk for run in runs]
+        with tqdm(desc="crawl", unit="page", disable=None) as bar:
+            while True:
+                runs = list(CrawlRun.objects.filter(pk__in=ids))
+                bar.total = sum(run.progress_total for run in runs) or None
+                bar.n = sum(run.progress_done or run.pages_fetched + run.pages_failed for run in runs)
+                bar.refresh()
+                if all(run.is_finished for run in runs):
+                    break
+                self._check_deadline(deadline)
+                time.sleep(_POLL_S)
+        source_ids = [run.source_id for run in runs]
+        pending = Document.objects.filter(source_id__in=source_ids, status=Document.Status.PENDING)
+        waiting = chunks_needing_embedding().filter(document__source_id__in=source_ids)
+        with tqdm(desc="chunk and embed", unit="item", disable=None) as bar:
+            while (left := pending.count() + waiting.count()) > 0:
+                bar.total = max(bar.total or 0, left + bar.n)
+                bar.n = bar.total - left
+                bar.refresh()
+                self._check_deadline(deadline)
+                time.sleep(_POLL_S)
+        return runs
+
+    @staticmethod
+    def _check_deadline(deadline: float) -> None:
+        if time.monotonic() > deadline:
+            raise CommandError("Timed out waiting for the workers; the crawl goes on, see the admin.")
+
+    def _report(self, runs: list[CrawlRun], *, as_json: bool) -> None:
+        rows = [
+            {"crawl_run": run.pk, "source": run.source_id, "status": run.status, **run.counts(), "errors": run.errors}
+            for run in runs
+        ]
+        if as_json:
+            self.stdout.write(json.dumps(rows[0] if len(rows) == 1 else rows))
+        else:
+            for row in rows:
+                self.stdout.write(
+                    f"Crawl #{row['crawl_run']} of source #{row['source']}: {row['status']} — fetched {row['fetched']},"
+                    f" new {row['new']}, changed {row['changed']}, unchanged {row['unchanged']}, failed {row['failed']}"
+                )
+                for error in row["errors"][:20]:
+                    self.stdout.write(f"  {error['url']}: {error['error']}")
+        if any(run.status == CrawlRun.Status.FAILED for run in runs):
+            raise CommandError("A crawl failed; its errors are listed above and in the admin.")

@@ -1,0 +1,106 @@
+"""Writes to sources: creating them, keeping their beat schedules in sync, and crawl runs."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from apps.core.errors import TwinsiteError
+from apps.sources.crawlers import guess_kind, is_local_path
+from apps.sources.cron import cron_fields
+from apps.sources.models import Author, CrawlRun, Source
+
+SCHEDULED_CRAWL_TASK = "workers.crawl.crawl_source_scheduled"
+
+
+def _periodic_task_name(source: Source) -> str:
+    return f"Crawl source #{source.pk}"
+
+
+def source_check_location(*, kind: str, url: str) -> None:
+    """Local paths are read only inside IMPORT_ROOTS, so a source cannot read the server's own files."""
+    if url.startswith("file:"):
+        raise TwinsiteError("file: URLs are not accepted; give a path inside an import folder instead.")
+    if not is_local_path(url):
+        return
+    path = Path(url).resolve()
+    if not any(path.is_relative_to(root) for root in settings.IMPORT_ROOTS):
+        roots = ", ".join(str(root) for root in settings.IMPORT_ROOTS)
+        raise TwinsiteError(f"{url} is outside the import folders ({roots}); set IMPORT_ROOTS to allow it.")
+
+
+@transaction.atomic
+def source_schedule_sync(*, source: Source) -> PeriodicTask | None:
+    """Make the beat schedule match the source: a cron task while active and scheduled, none otherwise.
+
+    Beat's DatabaseScheduler notices the change on its next tick: no restart needed.
+    """
+    name = _periodic_task_name(source)
+    if not (source.schedule and source.active):
+        PeriodicTask.objects.filter(name=name).delete()
+        return None
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        **cron_fields(source.schedule), timezone=settings.CELERY_TIMEZONE
+    )
+    task, _ = PeriodicTask.objects.update_or_create(
+        name=name,
+        defaults={
+            "task": SCHEDULED_CRAWL_TASK,
+            "crontab": crontab,
+            "interval": None,
+            "kwargs": json.dumps({"source_id": source.pk}),
+            "queue": "crawl",
+            "enabled": True,
+            "description": f"Re-crawl {source.url} ({source.author})",
+        },
+    )
+    return task
+
+
+@transaction.atomic
+def source_save(*, source: Source) -> Source:
+    """Validate and save a source, then sync its schedule."""
+    source_check_location(kind=source.kind, url=source.url)
+    source.full_clean()
+    source.save()
+    source_schedule_sync(source=source)
+    return source
+
+
+def source_create(
+    *, author: Author, url: str, kind: str | None = None, schedule: str = "", options: dict | None = None
+) -> Source:
+    url = url.strip()
+    kind = kind or guess_kind(url)
+    source = Source(author=author, url=url, kind=kind, schedule=schedule.strip(), options=options or {})
+    try:
+        return source_save(source=source)
+    except ValidationError as exc:
+        problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+        raise TwinsiteError(problems) from None
+
+
+@transaction.atomic
+def source_delete(*, source: Source) -> None:
+    PeriodicTask.objects.filter(name=_periodic_task_name(source)).delete()
+    source.delete()
+
+
+@transaction.atomic
+def crawl_run_create(*, source: Source) -> CrawlRun:
+    run = CrawlRun.objects.create(source=source)
+    Source.objects.filter(pk=source.pk).update(last_crawl_status=Source.CrawlStatus.QUEUED)
+    return run
+
+
+def crawl_run_enqueue(*, source: Source) -> CrawlRun:
+    """Queue a crawl on the crawl workers; the task is sent once the run is committed."""
+    from workers.crawl import crawl_source
+
+    with transaction.atomic():
+        run = crawl_run_create(source=source)
+        transaction.on_commit(lambda: crawl_source.delay(run.pk))
+    return run

@@ -1,0 +1,151 @@
+"""HTML -> text extraction on real pages: a blog post with navigation, and the ABS guide's old DocBook markup."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from apps.sources.crawlers.extract import extract_article, extract_fragment_text, extract_links
+from tests.sources.webserver import ABS_GUIDE, WEB_FIXTURES
+
+needs_abs_guide = pytest.mark.skipif(not ABS_GUIDE.is_dir(), reason="Debian package abs-guide is not installed")
+
+RETRY_CODE = '''import random
+import time
+
+
+def retry(call, *, attempts=5, base_s=0.5, cap_s=30.0):
+    """Call `call` until it succeeds, sleeping a jittered, doubling delay in between."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except ConnectionError:
+            if attempt == attempts - 1:
+                raise
+            # Full jitter: a random delay in [0, min(cap, base * 2**attempt)].
+            time.sleep(random.uniform(0, min(cap_s, base_s * 2 ** attempt)))
+    return None  # unreachable, but keeps type checkers quiet & happy when attempts < 1'''
+
+# Example 2-1 of the ABS guide, with its line numbers and the no-break spaces after them, as the page has it.
+CLEANUP_EXAMPLE = "\n".join(
+    [
+        "   1\xa0# Cleanup",
+        "   2\xa0# Run as root, of course.",
+        "   3\xa0",
+        "   4\xa0cd /var/log",
+        "   5\xa0cat /dev/null > messages",
+        "   6\xa0cat /dev/null > wtmp",
+        '   7\xa0echo "Log files cleaned up."',
+    ]
+)
+
+
+def blog_post() -> str:
+    return (WEB_FIXTURES / "blog" / "posts" / "retry-with-backoff.html").read_text(encoding="utf-8")
+
+
+def test_blog_post_keeps_code_headings_and_paragraphs_and_drops_navigation():
+    page = extract_article(blog_post(), url="https://ada.example/blog/posts/retry-with-backoff.html")
+
+    assert page is not None
+    assert page.title == "Retrying with backoff, without the tears"
+    assert page.author == "Ada Lovelace"
+    assert page.published_at == datetime(2024, 3, 5, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert page.language == "en"
+    blocks = page.text.split("\n\n")
+    assert f"```python\n{RETRY_CODE}\n```" in page.text
+    assert (
+        "```\nfor i in 1 2 3 4 5; do curl -fsS http://localhost:8080/health && break; sleep $((i * i)); done\n```"
+        in blocks
+    )
+    assert "## The helper" in blocks
+    assert "### A shell one-liner for the impatient" in blocks
+    assert (
+        "- Equal jitter keeps half of the delay fixed, which bunches clients together again.\n"
+        "- Decorrelated jitter is fine too, but harder to explain in a code review." in blocks
+    )
+    assert "That is all there is to it. Retry less than you think, always with jitter, and always with a cap." in blocks
+    for boilerplate in ("Subscribe via RSS", "About me", "All rights reserved", "Related posts", "Privacy policy"):
+        assert boilerplate not in page.text
+    assert "<" not in page.text.replace("attempts < 1", "")  # no HTML tags left
+
+
+def test_links_are_absolute_without_fragments_and_navigation_included():
+    page = extract_article(blog_post(), url="https://ada.example/blog/posts/retry-with-backoff.html")
+
+    assert page is not None
+    assert page.links[:4] == [
+        "https://ada.example/blog/",
+        "https://ada.example/blog/archive.html",
+        "https://ada.example/blog/about.html",
+        "https://ada.example/blog/rss.xml",
+    ]
+    assert "https://ada.example/blog/posts/timeouts.html" in page.links
+
+
+def test_extract_links_resolves_base_and_relative_links_and_skips_other_schemes():
+    html = """<html><head><base href="/docs/v2/"></head><body>
+      <a href="intro.html#setup">a</a> <a href="intro.html">b</a> <a href="../v1/old.html?x=1#top">c</a>
+      <a href="#top">d</a> <a href="mailto:me@example.org">e</a> <a href="javascript:void(0)">f</a>
+      <a href="https://other.example/">g</a></body></html>"""
+
+    links = extract_links(html, url="https://site.example/docs/v2/index.html")
+
+    assert links == [
+        "https://site.example/docs/v2/intro.html",
+        "https://site.example/docs/v1/old.html?x=1",
+        "https://site.example/docs/v2/",
+        "https://other.example/",
+    ]
+
+
+def test_page_without_content_gives_none():
+    html = '<html><body><nav class="main-nav"><a href="/a">A</a> <a href="/b">B</a></nav></body></html>'
+
+    assert extract_article(html, url="https://site.example/") is None
+    assert extract_article("   ", url="https://site.example/") is None
+
+
+def test_xhtml_with_xml_declaration_json_ld_date_and_code_holding_backticks():
+    paragraph = "Markdown inside code must survive untouched, fences and all, or the example stops making sense. " * 3
+    html = f"""<?xml version="1.0" encoding="utf-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="de"><head><title>Zäune</title>
+<script type="application/ld+json">{{"@type": "BlogPosting", "datePublished": "2022-07-01T08:00:00"}}</script>
+</head><body><article><h1>Zäune</h1><p>{paragraph}</p>
+<pre>```sh\necho hi\n```</pre><p>{paragraph}</p></article></body></html>"""
+
+    page = extract_article(html, url="https://site.example/zaune")
+
+    assert page is not None
+    assert page.language == "de"
+    assert page.published_at == datetime(2022, 7, 1, 8, 0, tzinfo=UTC)  # no zone stated: UTC
+    assert "````\n```sh\necho hi\n```\n````" in page.text
+
+
+def test_feed_entry_fragment_keeps_its_code_block():
+    fragment = (
+        "<p>Store the first answer under the key.</p><pre><code>CREATE TABLE keys (\n\n  key text\n);</code></pre>"
+    )
+
+    text = extract_fragment_text(fragment, url="https://site.example/post")
+
+    assert text.startswith("Store the first answer under the key.")
+    assert "```\nCREATE TABLE keys (\n\n  key text\n);\n```" in text
+
+
+@needs_abs_guide
+def test_abs_guide_page_keeps_listings_byte_for_byte_and_its_headings():
+    html = (ABS_GUIDE / "sha-bang.html").read_bytes().decode("iso-8859-1")
+
+    page = extract_article(html, url="http://127.0.0.1/sha-bang.html")
+
+    assert page is not None
+    assert page.title == "Starting Off With a Sha-Bang"
+    assert page.language == "en"
+    blocks = page.text.split("\n\n")
+    assert blocks[0] == "# Chapter 2. Starting Off With a Sha-Bang"
+    assert "# 2.1. Invoking the script" in blocks
+    assert f"```\n{CLEANUP_EXAMPLE}\n```" in page.text
+    assert page.text.count("```") == 2 * 7  # all seven listings of the page, each fenced
+    assert "Example 2-1. cleanup: A script to clean up log files in /var/log" in blocks
+    assert not any(line in ("Prev", "Next", "Home", "Up") for line in page.text.splitlines())
+    assert "Advanced Bash-Scripting Guide" not in page.text  # the navigation header

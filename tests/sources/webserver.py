@@ -1,0 +1,85 @@
+"""A real HTTP server on 127.0.0.1 serving a directory, for the web crawler tests."""
+
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from apps.core.http import HttpClient
+
+WEB_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "web"
+ABS_GUIDE = Path("/usr/share/doc/abs-guide/html")
+TEXT_SUFFIXES = {".html", ".xml", ".txt", ""}
+
+
+@dataclass
+class ServedSite:
+    base_url: str  # http://127.0.0.1:<port>
+    other_host: str  # the same server under another host name (localhost): off-host for the crawlers
+    requested: list[str] = field(default_factory=list)  # request paths, in order
+
+    def client(self) -> HttpClient:
+        host = self.base_url.removeprefix("http://")
+        return HttpClient(
+            allowed_hosts=[host],
+            user_agent="test",
+            timeout_s=5,
+            max_bytes=2_000_000,
+            max_redirects=5,
+            host_interval_s=0,
+            respect_robots=True,
+        )
+
+
+class _RecordingHandler(SimpleHTTPRequestHandler):
+    def __init__(self, *args, site: ServedSite, **kwargs) -> None:
+        self._site = site
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        self._site.requested.append(self.path)
+        super().do_GET()
+
+    def log_message(self, format: str, *args) -> None:  # keep test output quiet
+        pass
+
+
+@contextmanager
+def serve_directory(root: Path) -> Iterator[ServedSite]:
+    """Serve root on 127.0.0.1 on a free port, in a thread, for the duration of the block."""
+    site = ServedSite(base_url="", other_host="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_RecordingHandler, site=site, directory=str(root)))
+    server.daemon_threads = True  # a hung client must not keep the test run alive
+    port = server.server_address[1]
+    site.base_url, site.other_host = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def render_fixtures(destination: Path, site: ServedSite) -> None:
+    """Copy tests/fixtures/web into destination, with {{BASE}} and {{OTHER_HOST}} filled in for this server."""
+    shutil.copytree(WEB_FIXTURES, destination, dirs_exist_ok=True)
+    for path in destination.rglob("*"):
+        if path.is_file() and path.suffix in TEXT_SUFFIXES:
+            content = path.read_bytes()
+            content = content.replace(b"{{BASE}}", site.base_url.encode()).replace(
+                b"{{OTHER_HOST}}", site.other_host.encode()
+            )
+            path.write_bytes(content)
+
+
+def served_web_fixtures(root: Path) -> Iterator[ServedSite]:
+    """tests/fixtures/web rendered into root and served; for a pytest fixture to `yield from`."""
+    with serve_directory(root) as site:
+        render_fixtures(root, site)
+        yield site
