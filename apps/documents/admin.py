@@ -83,7 +83,6 @@ class DocumentAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/documents/exclude_confirmation.html", context)
 
-
     @admin.action(description="Re-process selected documents (chunk and embed again)", permissions=["change"])
     def reprocess_documents(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
         from workers.process import process_document
