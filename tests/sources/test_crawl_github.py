@@ -180,3 +180,15 @@ def test_an_empty_repository_is_a_clear_error(tmp_path):
 def test_document_urls_never_carry_credentials_or_dot_git():
     assert repository_display_url("https://jane:ghp_token@github.com/jane/blog.git/") == "https://github.com/jane/blog"
     assert repository_display_url("https://git.example.org:8443/jane/blog") == "https://git.example.org:8443/jane/blog"
+
+
+def test_https_clone_is_pinned_to_the_addresses_checked(monkeypatch):
+    """git resolves the host itself; curl is told to use the public addresses that passed the check."""
+    import socket
+
+    answers = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443)),
+               (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2606:2800:21f:cb07::1", 443, 0, 0))]  # fmt: skip
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: answers)
+    url, config = GitRepositoryCrawler()._clone_url("https://git.example.org/ada/engine.git")
+    assert url == "https://git.example.org/ada/engine.git"
+    assert config == {"http.curloptResolve": "git.example.org:443:93.184.215.14,[2606:2800:21f:cb07::1]"}

@@ -161,15 +161,16 @@ def url_host_port(url: str, allowed: AllowedHosts) -> tuple[str, int]:
     return normalize_host(parts.host), port
 
 
-def url_is_allowed(url: str, *, allowed_hosts: Iterable[str] = ()) -> None:
+def url_is_allowed(url: str, *, allowed_hosts: Iterable[str] = ()) -> list[str]:
     """Raise BlockedAddressError unless url is http(s) on an allowed port and EVERY address of its host is public.
 
+    Returns the addresses checked, so a caller that connects by other means (git) can pin them.
     Raises plain FetchError when the host name does not resolve.
     """
     allowed = AllowedHosts.parse(allowed_hosts)
     try:
         host, port = url_host_port(url, allowed)
-        checked_addresses(host, port, allowed)
+        return checked_addresses(host, port, allowed)
     except AddressRefused as refused:
         raise BlockedAddressError(url, f"Refusing to fetch {url}: {refused.reason}.") from None
     except (socket.gaierror, UnicodeError):

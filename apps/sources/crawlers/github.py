@@ -96,13 +96,15 @@ class GitRepositoryCrawler:
         self.git = git
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
-        clone_url = self._clone_url(source.url)
+        clone_url, pins = self._clone_url(source.url)
         repository = repository_display_url(source.url)
         extensions = source.options.get("extensions") or DEFAULT_EXTENSIONS
         max_bytes = int(source.options.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES)
         with tempfile.TemporaryDirectory(prefix="twinsite-git-") as home:
             clone = Path(home) / "clone"
-            self._clone(clone_url, clone, branch=source.options.get("branch"), repository=repository, home=home)
+            self._clone(
+                clone_url, clone, branch=source.options.get("branch"), repository=repository, home=home, pins=pins
+            )
             commit = self._git(clone, "rev-parse", "-q", "--verify", "HEAD", home=home, check=False).decode().strip()
             if not commit:
                 raise RepositoryError(f"The repository {repository} has no commits to crawl.")
@@ -121,22 +123,29 @@ class GitRepositoryCrawler:
                 if progress:
                     progress(done, len(files))
 
-    def _clone_url(self, url: str) -> str:
+    def _clone_url(self, url: str) -> tuple[str, dict[str, str]]:
+        """The URL to clone, and git config that pins an https host to the addresses just checked."""
         url = url.strip()
         if url.startswith("https://"):
-            url_is_allowed(url, allowed_hosts=self.allowed_hosts)
-            return url
+            addresses = url_is_allowed(url, allowed_hosts=self.allowed_hosts)
+            parts = urlsplit(url)
+            # git would resolve the name again itself; a DNS answer changed in between (rebinding)
+            # must not send it elsewhere, so curl is told which addresses to use.
+            pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
+            return url, {"http.curloptResolve": f"{parts.hostname}:{parts.port or 443}:{pinned}"}
         path = Path(url).expanduser()
         if "://" in url or not path.is_dir():
             raise RepositoryError(f"{url} is neither an https URL nor a local repository directory.")
-        return path.resolve().as_uri()  # file://, so that --depth applies (plain paths ignore it)
+        return path.resolve().as_uri(), {}  # file://, so that --depth applies (plain paths ignore it)
 
-    def _clone(self, url: str, dest: Path, *, branch: str | None, repository: str, home: str) -> None:
+    def _clone(
+        self, url: str, dest: Path, *, branch: str | None, repository: str, home: str, pins: dict[str, str]
+    ) -> None:
         args = ["clone", "--depth", "1", "--no-tags", "--single-branch", "--no-checkout", "--quiet"]
         if branch:
             args += ["--branch", str(branch)]
         try:
-            self._run([*args, "--", url, str(dest)], home=home)
+            self._run([*args, "--", url, str(dest)], home=home, config=pins)
         except subprocess.CalledProcessError as exc:
             # git may echo the URL, and with it a token the URL carries: show the redacted form only.
             stderr = exc.stderr.decode(errors="replace").replace(url, repository)
@@ -179,9 +188,10 @@ class GitRepositoryCrawler:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             raise RepositoryError(f"Could not read the cloned repository: git {args[0]} failed.") from None
 
-    def _run(self, args: list[str], *, home: str, check: bool = True) -> bytes:
+    def _run(self, args: list[str], *, home: str, check: bool = True, config: dict[str, str] | None = None) -> bytes:
         # No redirects (the host was checked before cloning) and no transport but https and local files.
         config = {
+            **(config or {}),
             "http.followRedirects": "false",
             "protocol.allow": "never",
             "protocol.https.allow": "always",
