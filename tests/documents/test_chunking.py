@@ -252,3 +252,16 @@ def test_unknown_kinds_and_oversized_windows_are_refused():
         chunk_text("text", kind="video")
     with pytest.raises(TwinsiteError, match="max_tokens"):
         ChunkParams(max_tokens=256, overlap_tokens=0, min_tokens=0)
+
+
+def test_counting_line_by_line_equals_counting_the_whole_text(counter):
+    """The counter sums cached per-line counts: exact for WordPiece, which splits words on whitespace."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_tokenizer_path()), local_files_only=True)
+    lines = (clean_text(GPL.read_text()) if GPL.exists() else long_document()).splitlines()
+    generator = random.Random(5)
+    for _ in range(50):
+        start = generator.randrange(len(lines))
+        text = "\n".join(lines[start : start + generator.randint(1, 30)]) + "\n\tdef f(x):\n\t\treturn x**2  # ünïcode"
+        assert counter.count(text) == len(tokenizer(text, add_special_tokens=False)["input_ids"])

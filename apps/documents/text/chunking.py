@@ -74,7 +74,13 @@ class MiniLMTokenCounter:
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
 
     def count(self, text: str) -> int:
-        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        # BERT's WordPiece tokenizes each whitespace-separated word on its own, so a text's count is
+        # the sum of its lines' counts. Packing counts the same lines many times over: cache them.
+        return sum(self._count_line(line) for line in text.split("\n"))
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one counter per process (default_token_counter)
+    def _count_line(self, line: str) -> int:
+        return len(self._tokenizer(line, add_special_tokens=False, verbose=False)["input_ids"]) if line else 0
 
 
 def minilm_tokenizer_path() -> Path:
