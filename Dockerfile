@@ -12,10 +12,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY requirements.txt .
+COPY requirements.txt requirements-nodeps.txt ./
 # Optional extra index for CPU-only torch wheels (a much smaller image): --build-arg TORCH_INDEX_URL=...
 ARG TORCH_INDEX_URL=""
-RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -r requirements.txt
+RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -r requirements.txt \
+    && pip install --no-deps -r requirements-nodeps.txt
 
 COPY . .
 RUN useradd --create-home --uid 1000 twinsite \

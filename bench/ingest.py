@@ -14,7 +14,6 @@ Prints one JSON object. Uses a throw-away DATA_DIR (embedded PostgreSQL).
 
 import argparse
 import copy
-import warnings
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path

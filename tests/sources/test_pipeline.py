@@ -8,22 +8,11 @@ from django.core.management import call_command
 
 from apps.documents.models import Chunk, Document
 from apps.documents.services import chunks_embed_pending, document_process
-from apps.sources.crawling import crawl_run_execute
-from apps.sources.models import CrawlRun, Source
-from apps.sources.services import crawl_run_create
+from apps.sources.models import Source
 from tests.factories import make_author
-from tests.sources.blog import default_posts, paragraphs, post_html, write_blog
+from tests.sources.blog import crawl, default_posts, paragraphs, post_html, write_blog
 
 pytestmark = pytest.mark.django_db
-
-
-def crawl(source: Source) -> tuple[CrawlRun, int]:
-    """One crawl, as the workers run it; returns the run and how many chunks were embedded."""
-    changed: list[int] = []
-    run = crawl_run_execute(run_id=crawl_run_create(source=source).pk, on_document=changed.append)
-    for document_id in changed:
-        document_process(document_id=document_id)
-    return run, chunks_embed_pending()
 
 
 def snapshot(document: Document) -> dict[int, tuple[int, str, list[float]]]:

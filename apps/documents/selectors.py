@@ -1,0 +1,108 @@
+"""Reads of documents and chunks: hybrid chunk retrieval for the RAG graph's retrieve node.
+
+The work is in ``apps.documents.search`` (one module per concern); this is the facade callers use.
+"""
+
+import math
+from collections.abc import Sequence
+
+from apps.core.errors import TwinsiteError
+from apps.documents.models import Chunk
+from apps.documents.search.dense import chunk_dense_search, dense_scan_settings
+from apps.documents.search.fusion import FusedRank, reciprocal_rank_fusion
+from apps.documents.search.lexical import chunk_lexical_search
+from apps.documents.search.types import NO_FILTERS, ChunkHit, SearchFilters
+
+__all__ = [
+    "ChunkHit",
+    "SearchFilters",
+    "chunk_dense_search",
+    "chunk_lexical_search",
+    "chunk_search",
+    "dense_scan_settings",
+]
+
+
+def chunk_search(
+    *,
+    embedding: Sequence[float] | None,
+    query_text: str,
+    filters: SearchFilters = NO_FILTERS,
+    k: int = 20,
+    model_id: str,
+    dense_weight: float = 1.0,
+    lexical_weight: float = 1.0,
+    candidates: int = 50,
+    rrf_k: int = 60,
+) -> list[ChunkHit]:
+    """The ``k`` best chunks for a query: nearest by embedding and best by words, fused by weighted RRF.
+
+    Each list takes its top ``candidates`` (at least ``k``). A weight of 0 skips that list's query;
+    so does a missing embedding or an empty query text. Every hit is a chunk embedded by ``model_id``
+    of an included, live, processed document that passes ``filters``.
+    """
+    _check_search(k=k, candidates=candidates, rrf_k=rrf_k, dense_weight=dense_weight, lexical_weight=lexical_weight)
+    pool = max(candidates, k)
+    dense = []
+    if dense_weight > 0 and embedding is not None:
+        dense = chunk_dense_search(embedding=embedding, filters=filters, k=pool, model_id=model_id)
+    lexical = []
+    if lexical_weight > 0:
+        lexical = chunk_lexical_search(query_text=query_text, filters=filters, k=pool, model_id=model_id)
+    fused = reciprocal_rank_fusion(
+        dense=[chunk_id for chunk_id, _ in dense],
+        lexical=[chunk_id for chunk_id, _ in lexical],
+        dense_weight=dense_weight,
+        lexical_weight=lexical_weight,
+        rrf_k=rrf_k,
+    )[:k]
+    return _chunk_hits(fused, distances=dict(dense))
+
+
+def _check_search(*, k: int, candidates: int, rrf_k: int, dense_weight: float, lexical_weight: float) -> None:
+    if k < 1 or candidates < 1:
+        raise TwinsiteError(f"Ask for at least one chunk and one candidate (k={k}, candidates={candidates}).")
+    if rrf_k < 0:
+        raise TwinsiteError(f"The RRF constant cannot be negative (rrf_k={rrf_k}).")
+    weights = (dense_weight, lexical_weight)
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or not any(w > 0 for w in weights):
+        raise TwinsiteError(
+            f"Weights must be non-negative and not both 0 (dense={dense_weight}, lexical={lexical_weight})."
+        )
+
+
+def _chunk_hits(fused: list[FusedRank], *, distances: dict[int, float]) -> list[ChunkHit]:
+    """The fused ranking with each chunk's text and its document's title, URL, author, date and platform."""
+    chunks = Chunk.objects.select_related("document__author", "document__source").only(
+        "text",
+        "document__title",
+        "document__url",
+        "document__published_at",
+        "document__author__name",
+        "document__source__kind",
+    )
+    by_id = chunks.in_bulk([hit.chunk_id for hit in fused])
+    hits = []
+    for hit in fused:
+        chunk = by_id.get(hit.chunk_id)
+        if chunk is None:  # deleted since it was ranked (its document was re-chunked)
+            continue
+        document = chunk.document
+        distance = distances.get(hit.chunk_id)
+        hits.append(
+            ChunkHit(
+                chunk_id=chunk.pk,
+                document_id=document.pk,
+                text=chunk.text,
+                score=hit.score,
+                dense_rank=hit.dense_rank,
+                lexical_rank=hit.lexical_rank,
+                similarity=None if distance is None else 1.0 - distance,
+                title=document.title,
+                url=document.url,
+                author_name=document.author.name,
+                published_at=document.published_at,
+                source_kind=document.source.kind,
+            )
+        )
+    return hits

@@ -1,0 +1,138 @@
+"""What every generation provider takes and returns, and the errors it raises.
+
+Providers are ORM-free and framework-free: the graph hands them chat messages
+and parameters, and they answer with text. ``stream`` is lazy: nothing is sent
+or computed until the first ``next()``, so errors surface from the iteration
+(the graph drains it in a worker thread, off the event loop).
+"""
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from apps.core.errors import TwinsiteError
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 256
+    temperature: float = 0.0  # 0: greedy, the same answer every time
+    stop: tuple[str, ...] = ()  # the text is cut where the first of these completes, the stop string excluded
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    model: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class ProviderError(TwinsiteError):
+    """The request itself is bad: the backend refused it (4xx) or the prompt is too long."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The backend is down: refused, timed out, failed (5xx) or its model cannot be loaded."""
+
+
+class GenerationProvider(Protocol):
+    name: str  # "local" | "tgi" | "openai"
+    model: str  # what is served (a path or an id), recorded in traces
+
+    def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Generation: ...
+
+    def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
+        """Text deltas; their concatenation equals what generate would return."""
+        ...
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of text for the served model; None when the provider cannot know."""
+        ...
+
+
+def message_dicts(messages: list[ChatMessage]) -> list[dict[str, str]]:
+    """The messages as chat APIs and chat templates take them."""
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
+class StopTrimmer:
+    """Cuts a text arriving in pieces where the first stop string completes.
+
+    A stop string can straddle two pieces, so the tail of the text that could be
+    the start of one is held back until the next piece settles it. Fed the whole
+    text at once or piece by piece, the emitted text is the same.
+    """
+
+    def __init__(self, stop: tuple[str, ...]) -> None:
+        self._stop = tuple(s for s in stop if s)
+        self._held = ""
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        """The part of the text so far that is certain to be kept and was not yet emitted."""
+        if self.stopped:
+            return ""
+        text = self._held + piece
+        cut = self._first_stop(text)
+        if cut is not None:
+            self.stopped, self._held = True, ""
+            return text[:cut]
+        keep = self._partial_stop_length(text)
+        self._held = text[len(text) - keep :]
+        return text[: len(text) - keep]
+
+    def flush(self) -> str:
+        """The held-back tail, once the text has ended without completing a stop string."""
+        held, self._held = self._held, ""
+        return "" if self.stopped else held
+
+    def _first_stop(self, text: str) -> int | None:
+        # The stop that completes first wins (as when a model stops as soon as one appears);
+        # of two completing at the same place, the longer one, which starts earlier.
+        best: tuple[int, int] | None = None
+        for stop in self._stop:
+            index = text.find(stop)
+            if index >= 0:
+                candidate = (index + len(stop), index)
+                best = candidate if best is None or candidate < best else best
+        return None if best is None else best[1]
+
+    def _partial_stop_length(self, text: str) -> int:
+        longest = 0
+        for stop in self._stop:
+            for size in range(min(len(stop) - 1, len(text)), longest, -1):
+                if text.endswith(stop[:size]):
+                    longest = size
+                    break
+        return longest
+
+
+def trim_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """text cut where the first stop string completes, the stop string excluded."""
+    trimmer = StopTrimmer(stop)
+    return trimmer.feed(text) + trimmer.flush()
+
+
+def backend_detail(body: object, *, limit: int = 200) -> str:
+    """The human part of an error body from a backend: TGI's {"error": ...}, OpenAI's {"error": {"message": ...}}."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        with contextlib.suppress(ValueError):  # not JSON: the text itself is the detail
+            body = json.loads(body)
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            error = error.get("message") or error.get("error") or ""
+        body = error
+    text = " ".join(str(body or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,29 @@
+"""One span per node: each node is wrapped so its duration and what it handled land in the state."""
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+NodeFn = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def traced(name: str) -> Callable[[NodeFn], NodeFn]:
+    """Wrap an async node: its result gains a span with the node's name and duration.
+
+    A node puts what its span should say (model, tokens, chunk ids, scores, notes) under the
+    key "span" of its result; the wrapper moves it into the state's span list.
+    """
+
+    def decorate(node: NodeFn) -> NodeFn:
+        @functools.wraps(node)
+        async def run(state: dict[str, Any], runtime: Any) -> dict[str, Any]:
+            started = time.perf_counter()
+            result = await node(state, runtime)
+            span = {"node": name, **result.pop("span", {})}
+            span["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            return {**result, "spans": [span]}
+
+        return run
+
+    return decorate
