@@ -6,12 +6,11 @@ Platforms map to source kinds that exist. Years: "in 2021", "since 2019",
 """
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
 from apps.sources.models import Author, Source
-from apps.sources.selectors import author_find
+from apps.sources.selectors import author_find, name_fold
 
 _PLATFORMS = {
     "github": "github",
@@ -31,13 +30,8 @@ _BEFORE = re.compile(rf"\b(?:before|until|prior to) {_YEAR}\b")
 _IN = re.compile(rf"\b(?:in|during) {_YEAR}\b")
 
 
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
-
-
 def _mentions(folded_question: str, name: str) -> bool:
-    needle = fold(name.lstrip("@"))
+    needle = name_fold(name.lstrip("@"))
     return bool(needle) and re.search(rf"(?<!\w)@?{re.escape(needle)}(?!\w)", folded_question) is not None
 
 
@@ -69,7 +63,7 @@ def _dates(folded: str) -> dict[str, str]:
 
 def filters_extract(*, question: str, author: str | None = None) -> dict[str, Any]:
     """The filters the question (and an author named by the caller) imply, as JSON-ready values."""
-    folded = fold(question)
+    folded = name_fold(question)
     filters: dict[str, Any] = {}
     authors = _authors(folded, author)
     if authors:
