@@ -8,9 +8,9 @@ or computed until the first ``next()``, so errors surface from the iteration
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from apps.core.errors import TwinsiteError
 
@@ -136,3 +136,28 @@ def backend_detail(body: object, *, limit: int = 200) -> str:
         body = error
     text = " ".join(str(body or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def generation_from_completion(completion: Any, *, stop: tuple[str, ...], model: str) -> Generation:
+    """A chat completion in the OpenAI shape (OpenAI SDK and TGI's client both return it) as a Generation."""
+    text = (completion.choices[0].message.content or "") if completion.choices else ""
+    usage = completion.usage
+    return Generation(
+        text=trim_at_stop(text, stop),
+        model=completion.model or model,
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+    )
+
+
+def deltas_from_chunks(chunks: Iterable[Any], *, stop: tuple[str, ...]) -> Iterator[str]:
+    """Text deltas of streamed completion chunks (OpenAI shape), cut at the first stop string."""
+    trimmer = StopTrimmer(stop)
+    for chunk in chunks:
+        content = chunk.choices[0].delta.content if chunk.choices else None
+        if content and (delta := trimmer.feed(content)):
+            yield delta
+        if trimmer.stopped:
+            return
+    if rest := trimmer.flush():
+        yield rest

@@ -18,10 +18,10 @@ from apps.rag.providers.base import (
     GenerationParams,
     ProviderError,
     ProviderUnavailable,
-    StopTrimmer,
     backend_detail,
+    deltas_from_chunks,
+    generation_from_completion,
     message_dicts,
-    trim_at_stop,
 )
 
 # Self-hosted servers (vLLM, TGI) take no key, but the SDK refuses to start without one.
@@ -45,30 +45,15 @@ class OpenAICompatibleProvider:
             completion = self._client.chat.completions.create(
                 model=self.model, messages=message_dicts(messages), **_options(params)
             )
-        text = (completion.choices[0].message.content or "") if completion.choices else ""
-        usage = completion.usage
-        return Generation(
-            text=trim_at_stop(text, params.stop),
-            model=completion.model or self.model,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-        )
+        return generation_from_completion(completion, stop=params.stop, model=self.model)
 
     def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
-        trimmer = StopTrimmer(params.stop)
         with self._backend_errors():
             chunks = self._client.chat.completions.create(
                 model=self.model, messages=message_dicts(messages), stream=True, **_options(params)
             )
             with chunks:  # closes the response, also when the reader stops early
-                for chunk in chunks:
-                    content = chunk.choices[0].delta.content if chunk.choices else None
-                    if content and (delta := trimmer.feed(content)):
-                        yield delta
-                    if trimmer.stopped:
-                        return
-        if rest := trimmer.flush():
-            yield rest
+                yield from deltas_from_chunks(chunks, stop=params.stop)
 
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server

@@ -18,10 +18,10 @@ from apps.rag.providers.base import (
     GenerationParams,
     ProviderError,
     ProviderUnavailable,
-    StopTrimmer,
     backend_detail,
+    deltas_from_chunks,
+    generation_from_completion,
     message_dicts,
-    trim_at_stop,
 )
 
 
@@ -87,30 +87,15 @@ class TGIProvider:
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
         with self._backend_errors():
             output = self._client.chat_completion(messages=message_dicts(messages), **_options(params))
-        text = (output.choices[0].message.content or "") if output.choices else ""
-        usage = output.usage
-        return Generation(
-            text=trim_at_stop(text, params.stop),
-            model=output.model or self.model,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-        )
+        return generation_from_completion(output, stop=params.stop, model=self.model)
 
     def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
-        trimmer = StopTrimmer(params.stop)
         with self._backend_errors():
             chunks = self._client.chat_completion(messages=message_dicts(messages), stream=True, **_options(params))
             try:
-                for chunk in chunks:
-                    content = chunk.choices[0].delta.content if chunk.choices else None
-                    if content and (delta := trimmer.feed(content)):
-                        yield delta
-                    if trimmer.stopped:
-                        return
+                yield from deltas_from_chunks(chunks, stop=params.stop)
             finally:
                 chunks.close()  # type: ignore[attr-defined]  # a generator: closing it closes the response
-        if rest := trimmer.flush():
-            yield rest
 
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
