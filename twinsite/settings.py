@@ -53,12 +53,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "apps.core",
     "apps.sources",
     "apps.documents",
     "apps.rag",
     "apps.monitoring",
+    "apps.chat",
 ]
 
 MIDDLEWARE = [
@@ -199,11 +201,40 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- The API -------------------------------------------------------------------
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.chat.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the playground; CSRF enforced
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.chat.throttles.KeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "chat": env_str("THROTTLE_CHAT", "30/min"),
+        "search": env_str("THROTTLE_SEARCH", "120/min"),
+        "api": env_str("THROTTLE_API", "600/min"),
+    },
+    "EXCEPTION_HANDLER": "apps.chat.errors.api_exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Twinsite API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Twinsite API",
+    "DESCRIPTION": "Chat with an LLM twin, search its sources, and give feedback. Authenticate with "
+    "`Authorization: Bearer <key>` (create keys in the admin or with `manage.py create_api_key`).",
+    "VERSION": "1.0.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from this site: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Requests larger than this are refused before any view sees them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 256 * 1024)
+
+# Throttle counters are shared by every web process through the broker's Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- HTTPS hardening (HTTPS=1 behind a TLS-terminating proxy) ---------------
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views import defaults
 
+from apps.chat.errors import json_not_found, json_server_error
 from apps.core.views import healthz
 
 admin.site.site_header = "Twinsite"
@@ -9,5 +11,20 @@ admin.site.index_title = "Curation"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("", include("apps.monitoring.urls")),  # before the admin: its dashboard is /admin/monitoring/
     path("admin/", admin.site.urls),
+    path("api/", include("apps.chat.urls")),
 ]
+
+
+def handler404(request, exception):
+    """API paths answer in the API's error envelope; pages get Django's page."""
+    if request.path.startswith("/api/"):
+        return json_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return json_server_error(request)
+    return defaults.server_error(request)

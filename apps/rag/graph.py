@@ -1,4 +1,7 @@
-"""The RAG graph: rewrite -> self_query -> retrieve -> rerank -> generate -> postprocess."""
+"""The RAG graph: rewrite -> self_query -> retrieve -> rerank -> generate -> postprocess.
+
+``search_graph`` is its retrieval half (self_query -> retrieve -> rerank), for search without generation.
+"""
 
 from langgraph.graph import END, START, StateGraph
 
@@ -20,12 +23,17 @@ NODES = [
     ("postprocess", postprocess),
 ]
 
-builder = StateGraph(RagState, context_schema=RagConfiguration)
-for name, node in NODES:
-    builder.add_node(name, node)
-builder.add_edge(START, NODES[0][0])
-for (first, _), (second, _) in zip(NODES, NODES[1:], strict=False):
-    builder.add_edge(first, second)
-builder.add_edge(NODES[-1][0], END)
 
-graph = builder.compile(name="twin_rag")
+def _chain(nodes: list[tuple[str, object]], name: str):
+    builder = StateGraph(RagState, context_schema=RagConfiguration)
+    for node_name, node in nodes:
+        builder.add_node(node_name, node)
+    builder.add_edge(START, nodes[0][0])
+    for (first, _), (second, _) in zip(nodes, nodes[1:], strict=False):
+        builder.add_edge(first, second)
+    builder.add_edge(nodes[-1][0], END)
+    return builder.compile(name=name)
+
+
+graph = _chain(NODES, "twin_rag")
+search_graph = _chain(NODES[1:4], "twin_search")

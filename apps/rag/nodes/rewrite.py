@@ -58,7 +58,7 @@ async def rewrite(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
             ChatMessage("user", standalone),
         ]
         expanded = await asyncio.to_thread(
-            provider.generate, messages, GenerationParams(max_tokens=32 * configuration.n_queries)
+            provider.generate, messages, GenerationParams(max_tokens=24 * configuration.n_queries)
         )
         queries += parse_phrasings(expanded.text, question=standalone, n=configuration.n_queries)
         tokens += expanded.completion_tokens or 0

@@ -1,0 +1,187 @@
+"""The chat REST API, one view per operation, under /api/v1/."""
+
+from asgiref.sync import async_to_sync
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.chat import selectors, services
+from apps.rag.configuration import RagConfiguration
+from apps.rag.services import rag_search
+from apps.sources.selectors import author_find
+
+
+class ErrorSerializer(serializers.Serializer):
+    class Body(serializers.Serializer):
+        code = serializers.CharField()
+        message = serializers.CharField()
+        field = serializers.CharField(required=False)
+
+    error = Body()
+
+
+class CitationSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    chunk_id = serializers.IntegerField()
+    document_id = serializers.IntegerField()
+    document_url = serializers.CharField()
+    title = serializers.CharField()
+    score = serializers.FloatField()
+    cited = serializers.BooleanField()
+
+
+def _known_author(name: str | None) -> str | None:
+    if name and author_find(name=name) is None:
+        raise serializers.ValidationError({"author": [f"No author is called {name!r}."]})
+    return name
+
+
+class ChatApi(APIView):
+    throttle_scope = "chat"
+
+    class InputSerializer(serializers.Serializer):
+        message = serializers.CharField(max_length=4000)
+        conversation_id = serializers.UUIDField(required=False)
+        author = serializers.CharField(required=False, max_length=200)
+        stream = serializers.BooleanField(default=False)
+        max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=1024)
+
+    class OutputSerializer(serializers.Serializer):
+        answer = serializers.CharField()
+        citations = CitationSerializer(many=True)
+        conversation_id = serializers.UUIDField()
+        message_id = serializers.IntegerField()
+        trace_id = serializers.UUIDField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(OutputSerializer, description="The answer; with stream=true, Server-Sent Events."),
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            503: OpenApiResponse(ErrorSerializer, description="The model backend is down; see Retry-After."),
+        },
+    )
+    def post(self, request: Request) -> Response | StreamingHttpResponse:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        author = _known_author(fields.get("author"))
+        conversation = None
+        if "conversation_id" in fields:
+            conversation = selectors.conversation_of(user=request.user, conversation_id=fields["conversation_id"])
+        turn = services.chat_turn_start(
+            user=request.user, message=fields["message"], conversation=conversation, author=author
+        )
+        configuration = RagConfiguration(max_tokens=fields.get("max_tokens", RagConfiguration.max_tokens))
+        if fields["stream"]:
+            events = services.chat_reply_events(turn=turn, configuration=configuration)
+            response = StreamingHttpResponse(events, content_type="text/event-stream")
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"  # no proxy buffering: tokens reach the client as they come
+            return response
+        answer, result = services.chat_reply(turn=turn, configuration=configuration)
+        return Response(services.chat_payload(turn=turn, answer=answer, result=result))
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    content = serializers.CharField()
+    citations = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    author_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ConversationListApi(APIView):
+    @extend_schema(responses=ConversationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        conversations = selectors.conversations_of(user=request.user)[:200]
+        return Response(ConversationSerializer(conversations, many=True).data)
+
+
+class ConversationDetailApi(APIView):
+    class OutputSerializer(ConversationSerializer):
+        messages = MessageSerializer(many=True, source="messages.all")
+
+    @extend_schema(responses={200: OutputSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, conversation_id) -> Response:
+        conversation = selectors.conversation_of(user=request.user, conversation_id=conversation_id)
+        return Response(self.OutputSerializer(conversation).data)
+
+    @extend_schema(responses={204: None, 404: ErrorSerializer})
+    def delete(self, request: Request, conversation_id) -> Response:
+        selectors.conversation_of(user=request.user, conversation_id=conversation_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SearchApi(APIView):
+    throttle_scope = "search"
+
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=1000)
+        author = serializers.CharField(required=False, max_length=200)
+        k = serializers.IntegerField(default=5, min_value=1, max_value=50)
+
+    class ResultSerializer(serializers.Serializer):
+        class DocumentSerializer(serializers.Serializer):
+            url = serializers.CharField()
+            title = serializers.CharField()
+            author = serializers.CharField(source="author_name")
+            published_at = serializers.CharField(allow_null=True)
+
+        chunk_id = serializers.IntegerField()
+        text = serializers.CharField()
+        score = serializers.FloatField()
+        document = DocumentSerializer(source="*")
+
+    class OutputSerializer(serializers.Serializer):
+        results = serializers.ListField()
+        filters = serializers.DictField()
+        trace_id = serializers.UUIDField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True),
+            OpenApiParameter("author", str),
+            OpenApiParameter("k", int, description="How many chunks (1-50, default 5)."),
+        ],
+        responses={200: OutputSerializer, 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        author = _known_author(fields.get("author"))
+        found = async_to_sync(rag_search)(
+            question=fields["q"], author=author, configuration=RagConfiguration(final_k=fields["k"])
+        )
+        results = [
+            {**self.ResultSerializer(hit).data, "score": hit.get("rerank_score", hit["score"])} for hit in found.results
+        ]
+        return Response({"results": results, "filters": found.filters, "trace_id": found.trace_id})
+
+
+class FeedbackApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        rating = serializers.ChoiceField(choices=["up", "down"])
+        edited_answer = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+        comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses={201: None, 400: ErrorSerializer, 404: ErrorSerializer})
+    def post(self, request: Request, message_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = selectors.message_of(user=request.user, message_id=message_id)
+        services.feedback_record(user=request.user, message=message, **data.validated_data)
+        return Response(status=status.HTTP_201_CREATED)

@@ -1,0 +1,80 @@
+"""One error envelope for every API failure: {"error": {"code", "message", "field"?}}, never a stack trace."""
+
+import logging
+
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from apps.core.errors import TwinsiteError
+from apps.rag.providers import ProviderError, ProviderUnavailable
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 30
+_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "malformed",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.ValidationError: "invalid",
+}
+
+
+def envelope(code: str, message: str, field: str | None = None) -> dict:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def _first_problem(detail, path: str = "") -> tuple[str | None, str]:
+    """The first field (a dotted path for nested input) and message of a DRF validation error."""
+    if isinstance(detail, dict):
+        name, value = next(iter(detail.items()))
+        if name != "non_field_errors":
+            path = f"{path}.{name}" if path else name
+        return _first_problem(value, path)
+    if isinstance(detail, list) and detail:
+        return _first_problem(detail[0], path)
+    return path or None, str(detail)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, ProviderUnavailable):
+        response = Response(envelope("model_unavailable", str(exc)), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+    if isinstance(exc, ProviderError):
+        return Response(envelope("model_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)
+    if isinstance(exc, TwinsiteError):
+        return Response(envelope("invalid", str(exc)), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        return Response(
+            envelope("server_error", "Something went wrong on our side; it has been logged."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    code = next((code for kind, code in _CODES.items() if isinstance(exc, kind)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        field, message = _first_problem(exc.detail)
+        response.data = envelope(code, f"{field}: {message}" if field else message, field)
+    else:
+        response.data = envelope(code, str(getattr(exc, "detail", exc)))
+    return response
+
+
+def json_not_found(request, exception=None) -> JsonResponse:
+    return JsonResponse(envelope("not_found", f"Nothing is at {request.path}."), status=404)
+
+
+def json_server_error(request) -> JsonResponse:
+    return JsonResponse(envelope("server_error", "Something went wrong on our side; it has been logged."), status=500)

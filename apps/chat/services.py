@@ -1,0 +1,115 @@
+"""Conversations with the twin: a user's message in, the twin's cited answer out, both kept."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from apps.chat.errors import envelope
+from apps.chat.models import Conversation, Feedback, Message
+from apps.core.errors import TwinsiteError
+from apps.rag.configuration import RagConfiguration
+from apps.rag.providers import ProviderError, ProviderUnavailable
+from apps.rag.services import RagAnswer, rag_run
+
+HISTORY_MESSAGES = 6
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    conversation: Conversation
+    question: Message
+    history: list[dict[str, str]]
+    author: str | None
+
+
+@transaction.atomic
+def chat_turn_start(
+    *, user: AbstractBaseUser, message: str, conversation: Conversation | None, author: str | None
+) -> ChatTurn:
+    """Store the user's message (in a new conversation when none is given) with the history before it."""
+    if conversation is None:
+        conversation = Conversation.objects.create(user=user, title=message[:200], author_name=author or "")
+    history = [
+        {"role": m.role, "content": m.content}
+        for m in reversed(conversation.messages.order_by("-created_at", "-id")[:HISTORY_MESSAGES])
+    ]
+    question = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=message)
+    conversation.save(update_fields=["updated_at"])
+    return ChatTurn(conversation, question, history, author or conversation.author_name or None)
+
+
+def chat_turn_finish(*, turn: ChatTurn, result: RagAnswer) -> Message:
+    return Message.objects.create(
+        conversation=turn.conversation,
+        role=Message.Role.ASSISTANT,
+        content=result.answer,
+        citations=result.citations,
+        trace_id=result.trace_id,
+    )
+
+
+def _rag_kwargs(turn: ChatTurn, configuration: RagConfiguration | None) -> dict:
+    return {
+        "question": turn.question.content,
+        "history": turn.history,
+        "author": turn.author,
+        "configuration": configuration,
+        "kind": "chat",
+    }
+
+
+def chat_reply(*, turn: ChatTurn, configuration: RagConfiguration | None = None) -> tuple[Message, RagAnswer]:
+    result = async_to_sync(rag_run)(**_rag_kwargs(turn, configuration))
+    return chat_turn_finish(turn=turn, result=result), result
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+
+async def chat_reply_events(*, turn: ChatTurn, configuration: RagConfiguration | None = None) -> AsyncIterator[str]:
+    """Server-Sent Events: ``token`` events as the answer is written, then ``done`` with citations and ids.
+
+    A model backend that fails mid-answer ends the stream with an ``error`` event in the API's envelope.
+    """
+    tokens: asyncio.Queue[str | None] = asyncio.Queue()
+    run = asyncio.ensure_future(rag_run(**_rag_kwargs(turn, configuration), on_token=tokens.put_nowait))
+    run.add_done_callback(lambda _: tokens.put_nowait(None))
+    while (token := await tokens.get()) is not None:
+        yield _event("token", {"token": token})
+    try:
+        result = run.result()
+    except ProviderUnavailable as exc:
+        yield _event("error", envelope("model_unavailable", str(exc)))
+        return
+    except ProviderError as exc:
+        yield _event("error", envelope("model_error", str(exc)))
+        return
+    answer = await sync_to_async(chat_turn_finish)(turn=turn, result=result)
+    yield _event("done", chat_payload(turn=turn, answer=answer, result=result))
+
+
+def chat_payload(*, turn: ChatTurn, answer: Message, result: RagAnswer) -> dict:
+    return {
+        "answer": result.answer,
+        "citations": result.citations,
+        "conversation_id": str(turn.conversation.pk),
+        "message_id": answer.pk,
+        "trace_id": result.trace_id,
+    }
+
+
+def feedback_record(
+    *, user: AbstractBaseUser, message: Message, rating: str, edited_answer: str = "", comment: str = ""
+) -> Feedback:
+    if message.role != Message.Role.ASSISTANT:
+        raise TwinsiteError("Feedback is given on the twin's answers, not on questions.")
+    feedback, _ = Feedback.objects.update_or_create(
+        message=message, user=user, defaults={"rating": rating, "edited_answer": edited_answer, "comment": comment}
+    )
+    return feedback

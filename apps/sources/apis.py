@@ -1,0 +1,75 @@
+"""Authors and sources over the API: everyone reads; staff keys add sources and start crawls."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.sources.models import Author, Source
+from apps.sources.selectors import author_find
+from apps.sources.services import crawl_run_enqueue, source_create
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Author
+        fields = ["id", "name", "aliases", "bio", "handles"]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Source
+        fields = ["id", "author", "kind", "url", "active", "schedule", "last_crawl_status", "last_crawled_at"]
+
+
+class AuthorListApi(APIView):
+    @extend_schema(responses=AuthorSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(AuthorSerializer(Author.objects.all(), many=True).data)
+
+
+class SourceListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        author = serializers.CharField(max_length=200)
+        url = serializers.CharField(max_length=2000)
+        kind = serializers.ChoiceField(choices=Source.Kind.values, required=False)
+        schedule = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "GET" else [IsAdminUser()]
+
+    @extend_schema(responses=SourceSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(SourceSerializer(Source.objects.select_related("author"), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: SourceSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        author = author_find(name=fields["author"])
+        if author is None:
+            raise serializers.ValidationError({"author": [f"No author is called {fields['author']!r}."]})
+        source = source_create(
+            author=author, url=fields["url"], kind=fields.get("kind"), schedule=fields.get("schedule", "")
+        )
+        return Response(SourceSerializer(source).data, status=status.HTTP_201_CREATED)
+
+
+class SourceCrawlApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class OutputSerializer(serializers.Serializer):
+        crawl_run = serializers.IntegerField()
+        status = serializers.CharField()
+
+    @extend_schema(request=None, responses={202: OutputSerializer})
+    def post(self, request: Request, source_id: int) -> Response:
+        source = get_object_or_404(Source, pk=source_id)
+        run = crawl_run_enqueue(source=source)
+        return Response({"crawl_run": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
