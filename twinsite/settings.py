@@ -233,6 +233,9 @@ SPECTACULAR_SETTINGS = {
 # Requests larger than this are refused before any view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 256 * 1024)
 
+# /metrics answers loopback scrapers, and others that send "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
 # Throttle counters are shared by every web process through the broker's Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
