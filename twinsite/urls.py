@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("apps.monitoring.urls")),  # before the admin: its dashboard is /admin/monitoring/
     path("admin/", admin.site.urls),
     path("api/", include("apps.chat.urls")),
+    path("playground/", include("apps.chat.page_urls")),
 ]
 
 
