@@ -6,9 +6,7 @@ import pytest
 
 from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, SourceSpec
 from apps.sources.crawlers.site import SiteCrawler, normalise_url
-from tests.sources.webserver import ABS_GUIDE, serve_directory, served_web_fixtures
-
-needs_abs_guide = pytest.mark.skipif(not ABS_GUIDE.is_dir(), reason="Debian package abs-guide is not installed")
+from tests.sources.webserver import ABS_GUIDE, needs_abs_guide, serve_directory, served_web_fixtures
 
 # Example 2-2 of the ABS guide, line numbers and no-break spaces included, as the book prints it.
 CLEANUP_V2 = (

@@ -2,12 +2,8 @@
 
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
-
 from apps.sources.crawlers.extract import extract_article, extract_fragment_text, extract_links
-from tests.sources.webserver import ABS_GUIDE, WEB_FIXTURES
-
-needs_abs_guide = pytest.mark.skipif(not ABS_GUIDE.is_dir(), reason="Debian package abs-guide is not installed")
+from tests.sources.webserver import ABS_GUIDE, WEB_FIXTURES, needs_abs_guide
 
 RETRY_CODE = '''import random
 import time

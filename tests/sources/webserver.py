@@ -9,10 +9,13 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from apps.core.http import HttpClient
 
 WEB_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "web"
 ABS_GUIDE = Path("/usr/share/doc/abs-guide/html")
+needs_abs_guide = pytest.mark.skipif(not ABS_GUIDE.is_dir(), reason="Debian package abs-guide is not installed")
 TEXT_SUFFIXES = {".html", ".xml", ".txt", ""}
 
 
