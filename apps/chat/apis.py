@@ -1,9 +1,11 @@
 """The chat REST API, one view per operation, under /api/v1/."""
 
+import json
+
 from asgiref.sync import async_to_sync
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import renderers, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,8 +41,20 @@ def _known_author(name: str | None) -> str | None:
     return name
 
 
+class EventStreamRenderer(renderers.BaseRenderer):
+    """Lets SSE clients send ``Accept: text/event-stream``; an error before the stream is one error event."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return f"event: error\ndata: {json.dumps(data)}\n\n".encode()
+
+
 class ChatApi(APIView):
     throttle_scope = "chat"
+    renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
     class InputSerializer(serializers.Serializer):
         message = serializers.CharField(max_length=4000)

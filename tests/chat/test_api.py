@@ -170,3 +170,9 @@ def test_schema_and_docs_are_served_from_this_site(api):
     assert docs.status_code == 200
     page = docs.content.decode()
     assert "swagger-ui" in page and "cdn" not in page.lower()
+
+
+def test_an_sse_client_gets_errors_as_an_event(api):
+    response = api.post("/api/v1/chat", {}, format="json", HTTP_ACCEPT="text/event-stream")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/event-stream")
+    assert response.content.decode().startswith('event: error\ndata: {"error": {"code": "invalid"')

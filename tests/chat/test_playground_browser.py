@@ -1,0 +1,213 @@
+"""The playground in a real browser (Debian's Chromium, driven by Playwright) against a running ASGI server.
+
+An operator signs in through the admin's login form, asks about a crawled corpus, watches the answer stream in,
+follows its citations and opens the trace; failures show the API's message, not a blank.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import connection, connections
+from playwright.sync_api import Page, expect, sync_playwright
+
+from apps.sources.models import Author
+from tests.rag.corpus import crawl_corpus, write_corpus
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STAFF = ("operator", "pw-operator-1")
+ANSWER_TIMEOUT_MS = 300_000  # generous: the first answer of a run also converts the packaged model
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def asgi_server(static_root: Path, **settings: str) -> Iterator[str]:
+    """uvicorn serving the site on the test database, its static files collected as `serve` does: base URL."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TWINSITE_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
+        "STATIC_ROOT": str(static_root),
+        **settings,
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True
+    )
+    port = _free_port()
+    log = static_root.with_name("server.log")
+    # To a file, not a pipe: nobody reads a pipe while the test runs, and a full one would stall the server.
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "twinsite.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the ASGI server did not come up"
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        print(f"--- server log ---\n{log.read_text()[-4000:]}")  # shown only when the test fails
+
+
+@contextmanager
+def chromium_page() -> Iterator[Page]:
+    """A page in Debian's Chromium. Started after the test's own database work: see outside_the_browser_loop."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(30_000)
+            # Shown with a failing test's output: what the page's script said.
+            page.on("console", lambda message: print(f"console {message.type}: {message.text}"))
+            page.on("pageerror", lambda error: print(f"page error: {error}"))
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def operator(django_user_model):
+    username, password = STAFF
+    return django_user_model.objects.create_user(username=username, password=password, is_staff=True)
+
+
+def outside_the_browser_loop(work):
+    """Run ORM work in a thread of its own: Playwright's sync API keeps an event loop in this one."""
+
+    def in_thread():
+        try:
+            return work()
+        finally:
+            connections.close_all()  # this thread's connection, not the test's
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(in_thread).result()
+
+
+def sign_in_and_open_the_playground(page: Page, base: str) -> None:
+    page.goto(f"{base}/playground/")
+    expect(page).to_have_url(f"{base}/admin/login/?next=/playground/")
+    username, password = STAFF
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}/playground/")
+    expect(page.get_by_role("heading", name="Playground")).to_be_visible()
+
+
+def ask(page: Page, question: str, *, author: str | None = None, max_tokens: int = 32) -> None:
+    if author:
+        page.get_by_label("Author").select_option(author)
+    page.get_by_label("Max tokens").fill(str(max_tokens))
+    page.get_by_label("Question").fill(question)
+    page.get_by_label("Question").press("Enter")  # the keyboard path: Enter sends
+
+
+def test_an_operator_asks_and_sees_the_streamed_cited_answer_and_its_timings(
+    tmp_path, serve_dir, crawl_settings, operator
+):
+    folder = tmp_path / "blog"
+    write_corpus(folder)
+    site = serve_dir(folder)
+    crawl_corpus(folder, site)
+    Author.objects.create(name="Grace Hopper")  # picked later, after it is gone, for a 400
+
+    with asgi_server(tmp_path / "static") as base, chromium_page() as page:
+        sign_in_and_open_the_playground(page, base)
+        expect(page.locator("#playground-author option")).to_have_text(["Any author", "Ada Example", "Grace Hopper"])
+
+        ask(page, "How long does the sourdough proof, and where?", author="Ada Example")
+        turn = page.locator(".playground-turn").last
+        # Token by token: text is in the page while the stream is still open (no trace button yet).
+        streaming = page.wait_for_function(
+            """() => {
+                const turn = [...document.querySelectorAll('.playground-turn')].pop();
+                const error = turn.querySelector('.playground-error');
+                if (!error.hidden) return 'error: ' + error.textContent;
+                const answer = turn.querySelector('.playground-answer').textContent.trim();
+                return answer && turn.querySelector('.playground-turn-tools').hidden ? 'streaming' : false;
+            }""",
+            polling="raf",
+            timeout=ANSWER_TIMEOUT_MS,
+        )
+        assert streaming.json_value() == "streaming"
+        expect(turn.get_by_role("button", name="Trace")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        expect(turn.locator(".playground-error")).to_be_hidden()
+        assert turn.locator(".playground-answer").inner_text().strip()
+        source = turn.get_by_role("link", name="My sourdough routine")
+        expect(source).to_be_visible()
+        assert source.get_attribute("href").startswith(f"{site}/")
+        expect(page.get_by_role("status")).to_have_text(re.compile(r"^Answered in \d+\.\d s\.$"))
+
+        turn.get_by_role("button", name="Trace").click()
+        timings = turn.locator(".playground-trace table")
+        expect(timings).to_be_visible()
+        expect(timings).to_be_in_viewport()
+        nodes = timings.locator("tbody th").all_inner_texts()
+        assert {"rewrite", "retrieve", "generate"} <= set(nodes)
+        generate = timings.locator("tbody tr", has=page.locator("th", has_text="generate"))
+        ms, model, tokens = generate.locator("td").all_inner_texts()
+        assert float(ms) > 0 and model != "–" and tokens != "–"  # the generating model and its token counts
+        expect(turn.get_by_role("button", name="Trace")).to_have_attribute("aria-expanded", "true")
+
+        # An author removed after the page loaded: the API's 400 message shows, and the question is kept.
+        outside_the_browser_loop(lambda: Author.objects.filter(name="Grace Hopper").delete())
+        ask(page, "What did Grace write about compilers?", author="Grace Hopper")
+        failed = page.locator(".playground-turn").last
+        expect(failed.get_by_role("alert")).to_have_text("author: No author is called 'Grace Hopper'.")
+        expect(failed.get_by_role("alert")).to_be_in_viewport()  # the transcript scrolled to the new turn
+        expect(page.get_by_label("Question")).to_have_value("What did Grace write about compilers?")
+        expect(page.get_by_role("status")).to_have_text("The question was not answered.")
+        # For a person to look at: PLAYGROUND_SCREENSHOT=/tmp/playground.png keeps it after the run.
+        page.screenshot(path=os.environ.get("PLAYGROUND_SCREENSHOT", str(tmp_path / "playground.png")), full_page=True)
+
+
+def test_a_model_backend_that_is_down_shows_its_message_in_the_page(tmp_path, operator):
+    down = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+
+    with asgi_server(tmp_path / "static", LLM_PROVIDER="tgi", TGI_URL=down) as base, chromium_page() as page:
+        sign_in_and_open_the_playground(page, base)
+        ask(page, "How do you back up PostgreSQL?")
+        turn = page.locator(".playground-turn").last
+        alert = turn.get_by_role("alert")
+        expect(alert).to_be_visible(timeout=60_000)
+        assert "cannot be reached" in alert.inner_text() and down in alert.inner_text()
+        expect(turn.get_by_role("button", name="Trace")).to_be_hidden()
