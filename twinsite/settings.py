@@ -101,7 +101,10 @@ DATABASE_EMBEDDED = not env_str("DATABASE_URL")
 def _database() -> dict:
     url = env_str("DATABASE_URL") or embedded.postgres_url(DATA_DIR)
     try:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        # 0: a connection per request. Under ASGI every request runs its sync code in a thread of its own, so
+        # persistent connections are never reused and pile up until PostgreSQL refuses clients (Django #33497).
+        conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0)
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0)
     except ValueError as exc:
         raise ConfigurationError(f"DATABASE_URL is not a database URL: {exc}") from None
     if config.get("ENGINE") != "django.db.backends.postgresql":

@@ -4,7 +4,7 @@ import json
 
 from asgiref.sync import async_to_sync
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -57,6 +57,9 @@ class ChatApi(APIView):
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ChatInput"
+
         message = serializers.CharField(max_length=4000)
         conversation_id = serializers.UUIDField(required=False)
         author = serializers.CharField(required=False, max_length=200)
@@ -64,6 +67,9 @@ class ChatApi(APIView):
         max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=1024)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ChatAnswer"
+
         answer = serializers.CharField()
         citations = CitationSerializer(many=True)
         conversation_id = serializers.UUIDField()
@@ -126,6 +132,9 @@ class ConversationListApi(APIView):
 
 class ConversationDetailApi(APIView):
     class OutputSerializer(ConversationSerializer):
+        class Meta:
+            ref_name = "ConversationDetail"
+
         messages = MessageSerializer(many=True, source="messages.all")
 
     @extend_schema(responses={200: OutputSerializer, 404: ErrorSerializer})
@@ -145,7 +154,7 @@ class SearchApi(APIView):
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(max_length=1000)
         author = serializers.CharField(required=False, max_length=200)
-        k = serializers.IntegerField(default=5, min_value=1, max_value=50)
+        k = serializers.IntegerField(default=5, min_value=1, max_value=50, help_text="How many chunks to return.")
 
     class ResultSerializer(serializers.Serializer):
         class DocumentSerializer(serializers.Serializer):
@@ -160,16 +169,15 @@ class SearchApi(APIView):
         document = DocumentSerializer(source="*")
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SearchResults"
+
         results = serializers.ListField()
         filters = serializers.DictField()
         trace_id = serializers.UUIDField()
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, required=True),
-            OpenApiParameter("author", str),
-            OpenApiParameter("k", int, description="How many chunks (1-50, default 5)."),
-        ],
+        parameters=[InputSerializer],
         responses={200: OutputSerializer, 400: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
@@ -188,6 +196,9 @@ class SearchApi(APIView):
 
 class FeedbackApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FeedbackInput"
+
         rating = serializers.ChoiceField(choices=["up", "down"])
         edited_answer = serializers.CharField(required=False, allow_blank=True, max_length=8000)
         comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)

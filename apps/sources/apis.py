@@ -35,6 +35,9 @@ class AuthorListApi(APIView):
 
 class SourceListApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SourceInput"
+
         author = serializers.CharField(max_length=200)
         url = serializers.CharField(max_length=2000)
         kind = serializers.ChoiceField(choices=Source.Kind.values, required=False)
@@ -65,6 +68,9 @@ class SourceCrawlApi(APIView):
     permission_classes = [IsAdminUser]
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CrawlQueued"
+
         crawl_run = serializers.IntegerField()
         status = serializers.CharField()
 

@@ -2,9 +2,10 @@
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
@@ -25,8 +26,13 @@ def source_check_location(*, kind: str, url: str) -> None:
     if url.startswith("file:"):
         raise TwinsiteError("file: URLs are not accepted; give a path inside an import folder instead.")
     if not is_local_path(url):
+        try:
+            urlsplit(url)
+        except ValueError as exc:  # e.g. "http://[": an unclosed IPv6 bracket
+            raise TwinsiteError(f"{url} is not a URL that can be fetched: {exc}.") from None
         return
-    path = Path(url).resolve()
+    # As the crawlers read it: "~" is the home directory, not a folder named "~" under the working directory.
+    path = Path(url).expanduser().resolve()
     if not any(path.is_relative_to(root) for root in settings.IMPORT_ROOTS):
         roots = ", ".join(str(root) for root in settings.IMPORT_ROOTS)
         raise TwinsiteError(f"{url} is outside the import folders ({roots}); set IMPORT_ROOTS to allow it.")
@@ -74,12 +80,16 @@ def source_create(
     *, author: Author, url: str, kind: str | None = None, schedule: str = "", options: dict | None = None
 ) -> Source:
     url = url.strip()
+    source_check_location(kind=kind or "", url=url)  # before guessing the kind, which parses the URL
     kind = kind or guess_kind(url)
     source = Source(author=author, url=url, kind=kind, schedule=schedule.strip(), options=options or {})
     try:
         return source_save(source=source)
     except ValidationError as exc:
-        problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+        problems = "; ".join(
+            " ".join(msgs) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(msgs)}"
+            for field, msgs in exc.message_dict.items()
+        )
         raise TwinsiteError(problems) from None
 
 

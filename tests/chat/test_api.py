@@ -176,3 +176,11 @@ def test_an_sse_client_gets_errors_as_an_event(api):
     response = api.post("/api/v1/chat", {}, format="json", HTTP_ACCEPT="text/event-stream")
     assert response.status_code == 400 and response["Content-Type"].startswith("text/event-stream")
     assert response.content.decode().startswith('event: error\ndata: {"error": {"code": "invalid"')
+
+
+def test_a_url_that_cannot_be_parsed_is_a_400_not_a_500(django_user_model):
+    make_author(name="Ada Example")
+    staff = client_for(django_user_model.objects.create_user(username="staff", password="pw-staff-1", is_staff=True))
+    response = staff.post("/api/v1/sources", {"author": "Ada Example", "url": "http://["}, format="json")
+    assert response.status_code == 400 and "not a URL" in response.json()["error"]["message"]
+    assert not Source.objects.exists()

@@ -6,22 +6,19 @@ follows its citations and opens the trace; failures show the API's message, not 
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
 from apps.sources.models import Author
+from tests.asgi import asgi_server
 from tests.rag.corpus import crawl_corpus, write_corpus
+from tests.rag.servers import unused_url
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,51 +37,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium is not installed"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def asgi_server(static_root: Path, **settings: str) -> Iterator[str]:
-    """uvicorn serving the site on the test database, its static files collected as `serve` does: base URL."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "TWINSITE_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
-        "STATIC_ROOT": str(static_root),
-        **settings,
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True
-    )
-    port = _free_port()
-    log = static_root.with_name("server.log")
-    # To a file, not a pipe: nobody reads a pipe while the test runs, and a full one would stall the server.
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "twinsite.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the ASGI server did not come up"
-                time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        print(f"--- server log ---\n{log.read_text()[-4000:]}")  # shown only when the test fails
 
 
 @contextmanager
@@ -150,7 +102,7 @@ def test_an_operator_asks_and_sees_the_streamed_cited_answer_and_its_timings(
     crawl_corpus(folder, site)
     Author.objects.create(name="Grace Hopper")  # picked later, after it is gone, for a 400
 
-    with asgi_server(tmp_path / "static") as base, chromium_page() as page:
+    with asgi_server(tmp_path, collect_static=True) as base, chromium_page() as page:
         sign_in_and_open_the_playground(page, base)
         expect(page.locator("#playground-author option")).to_have_text(["Any author", "Ada Example", "Grace Hopper"])
 
@@ -201,9 +153,9 @@ def test_an_operator_asks_and_sees_the_streamed_cited_answer_and_its_timings(
 
 
 def test_a_model_backend_that_is_down_shows_its_message_in_the_page(tmp_path, operator):
-    down = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    down = unused_url()  # nothing listens there
 
-    with asgi_server(tmp_path / "static", LLM_PROVIDER="tgi", TGI_URL=down) as base, chromium_page() as page:
+    with asgi_server(tmp_path, collect_static=True, LLM_PROVIDER="tgi", TGI_URL=down) as base, chromium_page() as page:
         sign_in_and_open_the_playground(page, base)
         ask(page, "How do you back up PostgreSQL?")
         turn = page.locator(".playground-turn").last

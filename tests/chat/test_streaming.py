@@ -1,10 +1,6 @@
 """Chat through a running ASGI server: the answer streams as Server-Sent Events, read by a real HTTP client."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,43 +10,17 @@ from django.db import connection
 
 from apps.chat.keys import api_key_create
 from apps.chat.models import Message
+from tests.asgi import asgi_server
 from tests.rag.corpus import crawl_corpus, write_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def server(transactional_db):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "TWINSITE_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "twinsite.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, process.stdout.read()
-        try:
-            httpx.get(f"{base}/healthz", timeout=2)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "the ASGI server did not come up"
-            time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+def server(transactional_db, tmp_path):
+    with asgi_server(tmp_path) as base:
+        yield base
 
 
 def sse_events(response: httpx.Response):
@@ -95,3 +65,29 @@ def test_chat_streams_tokens_then_the_cited_answer(server, tmp_path, serve_dir, 
     reply = httpx.post(f"{server}/api/v1/chat", json=follow_up, headers=headers, timeout=120).json()
     assert reply["conversation_id"] == done["conversation_id"]
     assert Message.objects.filter(conversation_id=done["conversation_id"]).count() == 4
+
+
+def test_many_requests_do_not_pile_up_database_connections(server, django_user_model):
+    """Under ASGI each request's sync code runs in a thread of its own: kept connections would never be reused."""
+    import asyncio
+
+    user = django_user_model.objects.create_user(username="busy", password="pw-busy-1")
+    _, key = api_key_create(user=user, name="load")
+    headers = {"Authorization": f"Bearer {key}"}
+
+    async def burst() -> list[int]:
+        limit = asyncio.Semaphore(12)
+        async with httpx.AsyncClient(base_url=server, headers=headers, timeout=60) as client:
+
+            async def one() -> int:
+                async with limit:
+                    return (await client.get("/api/v1/authors")).status_code
+
+            return await asyncio.gather(*(one() for _ in range(150)))
+
+    statuses = asyncio.run(burst())
+    assert statuses.count(200) == 150
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        (open_connections,) = cursor.fetchone()
+    assert open_connections <= 20, f"{open_connections} connections left open"

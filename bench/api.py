@@ -1,0 +1,214 @@
+"""Requests per second and latency of the REST API under 1, 8 and 32 concurrent clients.
+
+Ingests part of the Advanced Bash-Scripting Guide (Debian package abs-guide) into
+a throw-away DATA_DIR, creates an API key, starts uvicorn (one worker) on
+127.0.0.1 and drives it with httpx.AsyncClient: GET /api/v1/search, and POST
+/api/v1/chat answered by the real local provider (SmolLM2-135M on CPU, a few
+tokens; the graph's query rewrite generates too). Each level runs for a time
+budget (search: also capped at --search-requests); no client starts a request
+after the budget, and the ones in flight are waited for and counted, so a slow
+level takes longer than its budget. Throttles are raised for the bench server.
+Percentiles and requests/s count successful answers; failures are under errors.
+
+    .venv/bin/python bench/api.py [--max-pages N] [--levels 1,8,32] [--endpoints search,chat]
+                                  [--search-budget-s S] [--search-requests N] [--chat-budget-s S]
+
+Prints one JSON object.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest import BOOK, ROOT, run_pipeline, serve, setup_django  # noqa: E402
+from rag import QUESTIONS, percentile  # noqa: E402
+
+Send = Callable[[int], Awaitable[httpx.Response]]
+SERVER_UP_S = 120
+REQUEST_TIMEOUT_S = 600  # a chat request queued behind 31 others on a CPU model waits minutes
+UNTHROTTLED = "100000/min"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_api_server(data_dir: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """uvicorn with one worker on the bench's DATA_DIR; its output goes to a file, so a full pipe never stalls it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "twinsite.settings",
+        "LLM_PROVIDER": "local",
+        "THROTTLE_CHAT": UNTHROTTLED,
+        "THROTTLE_SEARCH": UNTHROTTLED,
+        "THROTTLE_API": UNTHROTTLED,
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "uvicorn", "twinsite.asgi:application", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", "1", "--no-access-log"]  # fmt: skip
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_UP_S
+    while True:
+        if process.poll() is not None:
+            sys.exit(f"the API server exited:\n{log.read_text()[-3000:]}")
+        try:
+            httpx.get(f"{base_url}/healthz", timeout=2)
+            return process, base_url
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                process.terminate()
+                sys.exit(f"the API server did not answer within {SERVER_UP_S} s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+
+
+def create_api_key() -> str:
+    from django.contrib.auth import get_user_model
+
+    from apps.chat.keys import api_key_create
+
+    user = get_user_model().objects.create_user(username="bench", password=None)
+    return api_key_create(user=user, name="bench/api.py")[1]
+
+
+async def drive(send: Send, *, concurrency: int, budget_s: float, max_requests: int) -> dict:
+    """Run `concurrency` clients, each sending one request after another, until the budget or the cap."""
+    latencies_ms: list[float] = []
+    errors: Counter[str] = Counter()
+    issued = 0
+    started = time.perf_counter()
+    deadline = started + budget_s
+
+    async def client() -> None:
+        nonlocal issued
+        while time.perf_counter() < deadline and issued < max_requests:
+            number, issued = issued, issued + 1  # one event loop: no lock needed
+            sent = time.perf_counter()
+            try:
+                response = await send(number)
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] += 1
+                continue
+            if response.status_code >= 400:
+                errors[str(response.status_code)] += 1
+            else:
+                latencies_ms.append((time.perf_counter() - sent) * 1000)
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    level = {
+        "rps": round(len(latencies_ms) / elapsed, 2),
+        "p50_ms": round(statistics.median(latencies_ms), 1) if latencies_ms else None,
+        "p95_ms": round(percentile(latencies_ms, 0.95), 1) if latencies_ms else None,
+        "errors": sum(errors.values()),
+        "requests": issued,
+        "seconds": round(elapsed, 1),
+    }
+    if errors:
+        level["error_kinds"] = dict(errors)
+    return level
+
+
+async def bench_endpoints(base_url: str, key: str, args: argparse.Namespace) -> dict:
+    limits = httpx.Limits(max_connections=max(args.levels) * 2, max_keepalive_connections=max(args.levels) * 2)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT_S, limits=limits) as api:
+
+        def search(number: int) -> Awaitable[httpx.Response]:
+            return api.get("/api/v1/search", params={"q": QUESTIONS[number % len(QUESTIONS)]})
+
+        def chat(number: int) -> Awaitable[httpx.Response]:
+            body = {"message": QUESTIONS[number % len(QUESTIONS)], "max_tokens": args.chat_max_tokens}
+            return api.post("/api/v1/chat", json=body)
+
+        plans = {
+            "search": (search, args.search_budget_s, args.search_requests),
+            "chat": (chat, args.chat_budget_s, sys.maxsize),
+        }
+        results: dict = {}
+        for endpoint in args.endpoints:
+            send, budget_s, max_requests = plans[endpoint]
+            # Warm up: the embedder and the language model load on first use, not within a timed level.
+            (await send(0)).raise_for_status()
+            results[endpoint] = {
+                str(level): await drive(send, concurrency=level, budget_s=budget_s, max_requests=max_requests)
+                for level in args.levels
+            }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-pages", type=int, default=40)
+    parser.add_argument("--levels", type=lambda text: [int(n) for n in text.split(",")], default=[1, 8, 32])
+    parser.add_argument("--endpoints", type=lambda text: text.split(","), default=["search", "chat"])
+    parser.add_argument("--search-budget-s", type=float, default=10)
+    parser.add_argument("--search-requests", type=int, default=200, help="most search requests per level")
+    parser.add_argument("--chat-budget-s", type=float, default=30)
+    parser.add_argument("--chat-max-tokens", type=int, default=8)
+    args = parser.parse_args()
+    if not BOOK.is_dir():
+        sys.exit(f"{BOOK} is missing: install the Debian package abs-guide")
+
+    import uvicorn
+
+    data_dir = tempfile.mkdtemp(prefix="twa-", dir="/tmp")  # short: PostgreSQL's socket lives in it
+    book_server, book_url = serve(BOOK)
+    api_server = None
+    try:
+        setup_django(data_dir)
+        ingested = run_pipeline(book_url, args.max_pages)
+        key = create_api_key()
+        load_at_start = os.getloadavg()[0]
+        api_server, base_url = start_api_server(data_dir, Path(data_dir) / "uvicorn.log")
+        results = asyncio.run(bench_endpoints(base_url, key, args))
+        if any(level["errors"] for levels in results.values() for level in levels.values()):
+            # The log goes with the throw-away DATA_DIR: show why the server failed while it is still there.
+            server_log = (Path(data_dir) / "uvicorn.log").read_text()
+            sys.stderr.write(f"--- the API server's log (last 6000 characters) ---\n{server_log[-6000:]}\n")
+    finally:
+        if api_server is not None:
+            api_server.terminate()
+            api_server.wait(timeout=30)
+        book_server.shutdown()
+        from apps.core import embedded
+
+        embedded.stop_all(Path(data_dir))
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    server = {
+        "workers": 1,
+        "uvicorn": uvicorn.__version__,
+        "llm_provider": "local",
+        "chat_max_tokens": args.chat_max_tokens,
+        "budgets_s": {"search": args.search_budget_s, "chat": args.chat_budget_s},
+        "search_requests_cap": args.search_requests,
+        "cpus": os.cpu_count(),
+        "load_avg_1m_at_start": round(load_at_start, 2),
+        "corpus": {"pages": ingested["pages"], "chunks": ingested["chunks"]},
+    }
+    print(json.dumps({**results, "server": server}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
