@@ -13,11 +13,14 @@ import hashlib
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from apps.core.errors import TwinsiteError
 
 _PRIME = (1 << 31) - 1  # Mersenne prime: every signature value is below it
 _EMPTY = _PRIME  # the value of every slot for a text without words (no real shingle hashes to it)
 _WORD = re.compile(r"\w+")
+_BLOCK = 4096  # shingles hashed per numpy step
 
 
 @functools.cache
@@ -38,8 +41,24 @@ def minhash_signature(text: str, *, num_perm: int = 128, shingle: int = 5) -> li
     if not words:
         return [_EMPTY] * num_perm
     shingles = {" ".join(words[start : start + shingle]) for start in range(max(1, len(words) - shingle + 1))}
-    hashes = [int.from_bytes(hashlib.blake2b(item.encode(), digest_size=4).digest()) for item in shingles]
-    return [min((a * value + b) % _PRIME for value in hashes) for a, b in _permutations(num_perm)]
+    hashes = np.fromiter(
+        (int.from_bytes(hashlib.blake2b(item.encode(), digest_size=4).digest()) for item in shingles),
+        dtype=np.uint64,
+        count=len(shingles),
+    )
+    a, b = _permutation_arrays(num_perm)
+    signature = np.full(num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
+    # a < 2**31 and a hash < 2**32, so a*hash + b < 2**64: exact in uint64. Blocks bound the memory.
+    for start in range(0, len(hashes), _BLOCK):
+        block = hashes[start : start + _BLOCK]
+        signature = np.minimum(signature, ((a[:, None] * block[None, :] + b[:, None]) % _PRIME).min(axis=1))
+    return [int(value) for value in signature]
+
+
+@functools.cache
+def _permutation_arrays(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    pairs = np.array(_permutations(num_perm), dtype=np.uint64)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
