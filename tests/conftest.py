@@ -26,6 +26,16 @@ def curator(django_user_model):
 
 
 @pytest.fixture
+def annotator(django_user_model, settings):
+    """A staff user in the annotators group, with no other permission."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username="annotator", password="pw-annotator-1", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=settings.ANNOTATORS_GROUP)[0])
+    return user
+
+
+@pytest.fixture
 def outsider(django_user_model):
     """A signed-up user who is not staff."""
     return django_user_model.objects.create_user(username="outsider", password="pw-outsider-1")

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "apps.rag",
     "apps.monitoring",
     "apps.chat",
+    "apps.trainsets",
+    "apps.registry",
 ]
 
 MIDDLEWARE = [
@@ -123,7 +125,7 @@ REDIS_EMBEDDED = not env_str("REDIS_URL")
 REDIS_URL = env_str("REDIS_URL") or embedded.redis_url(DATA_DIR)
 
 CELERY_BROKER_URL = REDIS_URL
-CELERY_IMPORTS = ["workers.crawl", "workers.process"]
+CELERY_IMPORTS = ["workers.crawl", "workers.process", "workers.datasets", "workers.training"]
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
@@ -136,8 +138,9 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 20 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-# Queues the worker started by `manage.py serve` consumes; crawl and embed work is routed to its own.
-WORKER_QUEUES = env_list("WORKER_QUEUES", "celery,crawl,embed")
+# Queues the worker started by `manage.py serve` consumes; crawl, embed, dataset generation (llm) and
+# fine-tuning (training) work is routed to its own, so a deployment can give each its own workers.
+WORKER_QUEUES = env_list("WORKER_QUEUES", "celery,crawl,embed,llm,training")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env_str("TIME_ZONE", "UTC")
 
@@ -181,6 +184,18 @@ OPENAI_MODEL = env_str("OPENAI_MODEL", "twin")
 LLM_TIMEOUT_S = env_int("LLM_TIMEOUT_S", 60)
 # A sentence-transformers CrossEncoder directory; empty: the one train_reranker registered, if any.
 RERANKER_MODEL = env_str("RERANKER_MODEL")
+
+# --- Training data and the model registry -------------------------------------
+
+# Where export_dataset writes dataset versions, and training writes model versions.
+DATASETS_DIR = Path(env_str("DATASETS_DIR") or DATA_DIR / "datasets")
+MODELS_DIR = Path(env_str("MODELS_DIR") or DATA_DIR / "registry")
+# True: generated samples and pairs reach exports without a human label or approval.
+TRAINSETS_AUTO_ACCEPT = env_bool("TRAINSETS_AUTO_ACCEPT", False)
+# A Hugging Face token (or HF_TOKEN_FILE) enables export_dataset --push-to-hub.
+HF_TOKEN = env_str("HF_TOKEN")
+# Members of this group (and superusers) may use the labeling screens.
+ANNOTATORS_GROUP = env_str("ANNOTATORS_GROUP", "annotators")
 
 # --- Auth, i18n, static -----------------------------------------------------
 

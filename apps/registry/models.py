@@ -1,0 +1,1 @@
+"""Training runs, the model versions they produce, and their evaluations."""

@@ -1,0 +1,1 @@
+"""Dataset generation tasks, on the llm queue."""
