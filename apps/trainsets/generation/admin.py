@@ -1,0 +1,141 @@
+"""Admin for generation runs, instruction samples and preference pairs."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from apps.trainsets.models import GenerationRun, InstructionSample, PreferencePair
+
+
+def progress_text(run: GenerationRun) -> str:
+    if not run.extracts_total:
+        return "100%" if run.status == GenerationRun.Status.SUCCEEDED else "—"
+    return f"{run.progress:.0%} ({run.extracts_done}/{run.extracts_total})"
+
+
+@admin.register(GenerationRun)
+class GenerationRunAdmin(admin.ModelAdmin):
+    """Runs are made by `generate_datasets`; here they are watched, never edited."""
+
+    list_display = [
+        "id",
+        "author",
+        "mode",
+        "status",
+        "progress",
+        "samples_created",
+        "pairs_created",
+        "dropped_total",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "author"]
+    readonly_fields = [
+        "author",
+        "status",
+        "progress",
+        "options",
+        "extracts_total",
+        "extracts_done",
+        "samples_created",
+        "pairs_created",
+        "dropped_reasons",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="Mode")
+    def mode(self, obj: GenerationRun) -> str:
+        return obj.options.get("mode", "")
+
+    @admin.display(description="Progress")
+    def progress(self, obj: GenerationRun) -> str:
+        return progress_text(obj)
+
+    @admin.display(description="Dropped")
+    def dropped_total(self, obj: GenerationRun) -> int:
+        return sum(obj.dropped.values())
+
+    @admin.display(description="Dropped, by reason")
+    def dropped_reasons(self, obj: GenerationRun) -> str:
+        if not obj.dropped:
+            return "None"
+        rows = sorted(obj.dropped.items(), key=lambda item: (-item[1], item[0]))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code>: {}</li>", rows))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(InstructionSample)
+class InstructionSampleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "author", "mode", "review", "filter_reason", "document", "created_at"]
+    list_filter = ["review", "mode", "author", "filter_reason"]
+    search_fields = ["instruction", "answer", "document__title", "document__url"]
+    list_select_related = ["author", "document"]
+    # Provenance is what the sample was made from and by: it stays as generation recorded it.
+    readonly_fields = [
+        "author",
+        "document",
+        "chunk_list",
+        "generation_run",
+        "mode",
+        "extract",
+        "extract_hash",
+        "ordinal",
+        "model",
+        "original_answer",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
+    ]
+    fields = ["instruction", "answer", "review", "filter_reason", *readonly_fields]
+
+    @admin.display(description="Chunks")
+    def chunk_list(self, obj: InstructionSample) -> str:
+        return ", ".join(f"#{chunk.ordinal} (id {chunk.pk})" for chunk in obj.chunks.order_by("ordinal")) or "None"
+
+    def save_model(self, request: HttpRequest, obj: InstructionSample, form, change: bool) -> None:
+        # An edited answer is a person's correction: keep the model's version, and who reviewed it.
+        if change and "answer" in form.changed_data and not obj.original_answer:
+            obj.original_answer = form.initial.get("answer", "")
+        if change and {"answer", "instruction", "review"} & set(form.changed_data):
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PreferencePair)
+class PreferencePairAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "author", "origin", "review", "filter_reason", "rejected_model", "created_at"]
+    list_filter = ["review", "origin", "author", "rejected_model"]
+    search_fields = ["prompt", "chosen", "rejected"]
+    list_select_related = ["author"]
+    readonly_fields = [
+        "author",
+        "origin",
+        "document",
+        "sample",
+        "feedback",
+        "generation_run",
+        "rejected_model",
+        "label_count",
+        "created_at",
+    ]
+    fields = ["prompt", "chosen", "rejected", "review", "filter_reason", *readonly_fields]
+
+    @admin.display(description="Labels")
+    def label_count(self, obj: PreferencePair) -> int:
+        return obj.labels.count()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,73 @@
+"""The admin shows generation runs (progress, counts, why items were dropped), samples and pairs, to staff only."""
+
+import pytest
+from django.urls import reverse
+
+from apps.trainsets.models import GenerationRun
+from tests.trainsets.factories import make_pair, make_sample
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_page_shows_progress_counts_and_dropped_reasons_read_only(client, curator):
+    run = GenerationRun.objects.create(
+        status="running",
+        options={"mode": "own_text"},
+        extracts_total=8,
+        extracts_done=2,
+        samples_created=5,
+        pairs_created=3,
+        dropped={"invalid_output": 2, "near_duplicate": 1},
+    )
+    client.force_login(curator)
+
+    listing = client.get(reverse("admin:trainsets_generationrun_changelist")).content.decode()
+    page = client.get(reverse("admin:trainsets_generationrun_change", args=[run.pk])).content.decode()
+
+    assert "25% (2/8)" in listing and "own_text" in listing
+    assert "<code>invalid_output</code>: 2" in page and "<code>near_duplicate</code>: 1" in page
+    assert 'name="status"' not in page and "Save" not in page  # watched, never edited
+    assert client.get(reverse("admin:trainsets_generationrun_add")).status_code == 403
+
+
+def test_sample_and_pair_lists_filter_by_review_and_search(client, curator):
+    kept = make_sample(instruction="How do you back up PostgreSQL?")
+    make_sample(instruction="Write about sourdough.", review="filtered", filter_reason="near_duplicate")
+    make_pair(sample=kept)
+    client.force_login(curator)
+
+    filtered = client.get(reverse("admin:trainsets_instructionsample_changelist"), {"review__exact": "filtered"})
+    searched = client.get(reverse("admin:trainsets_instructionsample_changelist"), {"q": "PostgreSQL"})
+    pairs = client.get(reverse("admin:trainsets_preferencepair_changelist"), {"origin__exact": "sample"})
+
+    assert "Write about sourdough." in filtered.content.decode()
+    assert "How do you back up PostgreSQL?" not in filtered.content.decode()
+    assert "How do you back up PostgreSQL?" in searched.content.decode()
+    assert "How do you back up PostgreSQL?" in pairs.content.decode()
+
+
+def test_editing_an_answer_keeps_the_original_and_who_reviewed(client, curator):
+    sample = make_sample(answer="The model's answer, a little off.")
+    client.force_login(curator)
+
+    response = client.post(
+        reverse("admin:trainsets_instructionsample_change", args=[sample.pk]),
+        {"instruction": sample.instruction, "answer": "The author's corrected answer.", "review": "approved",
+         "filter_reason": ""},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    sample.refresh_from_db()
+    assert (sample.answer, sample.original_answer) == (
+        "The author's corrected answer.",
+        "The model's answer, a little off.",
+    )
+    assert (sample.review, sample.reviewed_by) == ("approved", curator) and sample.reviewed_at
+    assert sample.extract and sample.document_id  # provenance untouched by the form
+
+
+def test_people_who_are_not_staff_are_sent_to_the_login_page(client, outsider):
+    client.force_login(outsider)
+    for name in ["generationrun", "instructionsample", "preferencepair"]:
+        response = client.get(reverse(f"admin:trainsets_{name}_changelist"))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
