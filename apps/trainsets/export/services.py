@@ -1,0 +1,188 @@
+"""Freeze what may be exported into a numbered DatasetVersion: split by group, leakage removed, written atomically.
+
+The files are written into a hidden staging directory next to the target and renamed into place
+at the end, inside the transaction that creates the row: a failure anywhere leaves neither a
+half-written directory nor a DatasetVersion behind.
+"""
+
+import re
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+
+from apps.core.errors import TwinsiteError
+from apps.sources.models import Author
+from apps.trainsets.export import writer
+from apps.trainsets.export.leakage import prompts_leaked
+from apps.trainsets.export.selectors import ExportItem, Selection, instruct_selection, preference_selection
+from apps.trainsets.export.split import groups_split, split_check
+from apps.trainsets.models import DatasetVersion
+
+_HUB_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
+# One PostgreSQL advisory lock serialises the numbering of versions ("twinsets" in ASCII).
+_LOCK_KEY = 0x7477696E73657473
+_FLAGS = {"instruct": ["auto_accepted"], "preference": ["labeled", "swapped", "edited", "auto_accepted"]}
+
+
+class ExportError(TwinsiteError):
+    """The export cannot be made as asked; nothing was written."""
+
+
+def _check(*, kind: str, test_fraction: float, seed: int, push_to_hub: str | None) -> None:
+    if kind not in DatasetVersion.Kind.values:
+        raise ExportError(f"kind must be one of {', '.join(DatasetVersion.Kind.values)}, not {kind!r}.")
+    try:
+        split_check(test_fraction=test_fraction, seed=seed)
+    except TwinsiteError as exc:
+        raise ExportError(str(exc)) from None
+    if push_to_hub is not None:
+        if not settings.HF_TOKEN:
+            raise ExportError("push_to_hub needs a Hugging Face token: set HF_TOKEN (or HF_TOKEN_FILE) first.")
+        if not _HUB_REPO.match(push_to_hub):
+            raise ExportError(f"push_to_hub must be a Hub repository id like 'owner/name', not {push_to_hub!r}.")
+
+
+def _nothing_left(kind: str, selection: Selection) -> ExportError:
+    kept_out = ", ".join(f"{reason} {n}" for reason, n in selection.filter_stats.items() if n) or "none at all"
+    hint = "" if settings.TRAINSETS_AUTO_ACCEPT else " Review or label some (or set TRAINSETS_AUTO_ACCEPT)."
+    return ExportError(f"Nothing to export: no {kind} item is approved or labeled (left out: {kept_out}).{hint}")
+
+
+def _counts(kind: str, train: list[ExportItem], test: list[ExportItem]) -> dict[str, int]:
+    counts = {"total": len(train) + len(test), "train": len(train), "test": len(test)}
+    for side, items in (("train", train), ("test", test)):
+        counts[f"documents_{side}"] = len({item.document_id for item in items if item.document_id is not None})
+        counts[f"groups_{side}"] = len({item.group for item in items})
+        if kind == "preference":
+            counts[f"conversations_{side}"] = len({i.group for i in items if i.group.startswith("conversation:")})
+    for flag in _FLAGS[kind]:
+        counts[flag] = sum(flag in item.flags for item in [*train, *test])
+    return counts
+
+
+def dataset_version_export(
+    *,
+    kind: str,
+    output_dir: Path | str | None = None,
+    author: Author | None = None,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    push_to_hub: str | None = None,
+    user=None,
+    progress: Callable[[str], None] | None = None,
+) -> DatasetVersion:
+    """Export the next version of `kind` to DATASETS_DIR/<kind>-v<N>/ (or output_dir); push it when asked."""
+    say = progress or (lambda message: None)
+    _check(kind=kind, test_fraction=test_fraction, seed=seed, push_to_hub=push_to_hub)
+    say(f"Selecting {kind} items")
+    select = instruct_selection if kind == "instruct" else preference_selection
+    selection = select(author=author, auto_accept=settings.TRAINSETS_AUTO_ACCEPT)
+    if not selection.items:
+        raise _nothing_left(kind, selection)
+
+    say(f"Splitting {len(selection.items)} items by document")
+    split = groups_split(Counter(item.group for item in selection.items), test_fraction=test_fraction, seed=seed)
+    train = [item for item in selection.items if item.group in split.train]
+    test = [item for item in selection.items if item.group in split.test]
+    verdicts = prompts_leaked(
+        train=[item.prompt for item in train],
+        test=[item.prompt for item in test],
+        threshold=settings.NEAR_DUPLICATE_THRESHOLD,
+    )
+    # The test copy stays: the test set is what measures the model, so the train copy goes.
+    selection.filter_stats["leakage"] = sum(verdict is not None for verdict in verdicts)
+    train = [item for item, verdict in zip(train, verdicts, strict=True) if verdict is None]
+    if not train:
+        raise ExportError("Nothing left to train on: every training item repeats a test prompt.")
+
+    row = writer.instruct_row if kind == "instruct" else writer.preference_row
+    return _version_save(
+        kind=kind,
+        output_dir=Path(output_dir).expanduser().resolve() if output_dir else None,
+        author=author,
+        test_fraction=test_fraction,
+        seed=seed,
+        push_to_hub=push_to_hub,
+        user=user,
+        counts=_counts(kind, train, test),
+        filter_stats=dict(selection.filter_stats),
+        train=[row(item) for item in train],
+        test=[row(item) for item in test],
+        say=say,
+    )
+
+
+def _target_check(target: Path) -> None:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ExportError(f"output_dir {target} already exists and is not an empty directory; choose another.")
+
+
+def _version_save(
+    *,
+    kind: str,
+    output_dir: Path | None,
+    author: Author | None,
+    push_to_hub: str | None,
+    train: list[dict[str, Any]],
+    test: list[dict[str, Any]],
+    say: Callable[[str], None],
+    **fields: Any,
+) -> DatasetVersion:
+    staging: Path | None = None
+    moved: Path | None = None
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            number = (DatasetVersion.objects.filter(kind=kind).aggregate(n=Max("number"))["n"] or 0) + 1
+            target = output_dir or Path(settings.DATASETS_DIR).resolve() / f"{kind}-v{number}"
+            _target_check(target)
+            version = DatasetVersion.objects.create(
+                kind=kind,
+                number=number,
+                author=author,
+                path=str(target),
+                files=writer.split_files(kind),
+                hub_repo=push_to_hub or "",
+                created_by=fields.pop("user"),
+                **fields,
+            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+            staging.chmod(0o755)  # mkdtemp makes it private; the training workers must read it
+            say(f"Writing {version.name}: {len(train)} train, {len(test)} test")
+            manifest = {
+                "kind": kind,
+                "version": number,
+                "name": version.name,
+                "created_at": version.created_at.isoformat(),
+                "author": author.name if author else None,
+                "counts": version.counts,
+                "filter_stats": version.filter_stats,
+                "test_fraction": version.test_fraction,
+                "seed": version.seed,
+                "hub_repo": push_to_hub,
+            }
+            dataset = writer.version_write(directory=staging, kind=kind, manifest=manifest, train=train, test=test)
+            if push_to_hub:
+                say(f"Pushing to the Hub: {push_to_hub}")
+                try:
+                    writer.hub_push(dataset=dataset, repo=push_to_hub, token=settings.HF_TOKEN)
+                except Exception as exc:  # the Hub's errors vary (network, auth, quota): all mean "not pushed"
+                    raise ExportError(f"Pushing to the Hub repository {push_to_hub} failed: {exc}") from exc
+            staging.rename(target)  # an empty target directory is replaced; anything else was refused above
+            staging, moved = None, target
+    except BaseException:
+        # Only what this call wrote is removed: the staging directory, or the target if the commit failed.
+        for path in (staging, moved):
+            if path is not None:
+                shutil.rmtree(path, ignore_errors=True)
+        raise
+    return version
