@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("apps.chat.urls")),
     path("playground/", include("apps.chat.page_urls")),
+    path("label/", include("apps.trainsets.labeling.urls")),
 ]
 
 
