@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean twin
 
 run: $(STAMP)
 	$(PY) manage.py serve
@@ -13,6 +13,10 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+# Export -> SFT -> DPO -> evaluate -> promote on the approved data; AUTHOR="Ada Example", TWIN_ARGS=--quick.
+twin: $(STAMP)
+	$(PY) manage.py build_twin $(if $(AUTHOR),--author "$(AUTHOR)") $(TWIN_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

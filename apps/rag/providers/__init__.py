@@ -1,7 +1,10 @@
 """Generation providers: one interface over the local model, a TGI server and OpenAI-compatible endpoints.
 
 ``provider_from_settings`` builds the configured one and keeps it for the life
-of the process, so the local model is loaded once per worker.
+of the process, so the local model is loaded once per worker. The local model is
+LOCAL_MODEL_PATH if set, else the promoted production model (the registry's
+MODELS_DIR/production pointer), else the packaged SmolLM2; the cache is keyed by
+that path, so a promotion is served from the next request on.
 """
 
 import threading
@@ -41,14 +44,17 @@ def provider_from_settings(name: str | None = None) -> GenerationProvider:
     key = (name, *_provider_settings(name))
     with _providers_lock:  # also makes a second caller wait for the model the first one is loading
         if key not in _providers:
-            _providers[key] = _build(name)
+            if name == "local":  # a promotion replaced the model: let the old one go
+                for stale in [k for k in _providers if k[0] == "local"]:
+                    del _providers[stale]
+            _providers[key] = _build(name, key)
         return _providers[key]
 
 
 def _provider_settings(name: str) -> tuple:
     """The settings a provider is built from: a change (e.g. in a test) builds a new one."""
     if name == "local":
-        return (getattr(settings, "LOCAL_MODEL_PATH", ""), str(_model_cache_dir()))
+        return (_local_model_path(), str(_model_cache_dir()))
     if name == "tgi":
         return (getattr(settings, "TGI_URL", ""), _timeout_s())
     if name == "openai":
@@ -57,11 +63,21 @@ def _provider_settings(name: str) -> tuple:
     raise ConfigurationError(f"LLM_PROVIDER must be one of {', '.join(PROVIDER_NAMES)}, not {name!r}.")
 
 
-def _build(name: str) -> GenerationProvider:
+def _local_model_path() -> str:
+    """LOCAL_MODEL_PATH, else the production model's directory, else "" (the packaged SmolLM2)."""
+    if configured := getattr(settings, "LOCAL_MODEL_PATH", ""):
+        return configured
+    from apps.registry.serving import production_model_path
+
+    production = production_model_path()
+    return str(production) if production else ""
+
+
+def _build(name: str, key: tuple) -> GenerationProvider:
     if name == "local":
         from apps.rag.providers.local import LocalProvider
 
-        path = getattr(settings, "LOCAL_MODEL_PATH", "")
+        path = key[1]
         return LocalProvider(Path(path) if path else None, cache_dir=_model_cache_dir())
     if name == "tgi":
         from apps.rag.providers.tgi import TGIProvider

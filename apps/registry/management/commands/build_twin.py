@@ -1,0 +1,88 @@
+"""Build the twin end to end: export -> SFT -> DPO -> evaluate -> promote, each step recorded, with progress."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from apps.core.errors import TwinsiteError
+from apps.registry.management.progress import evaluation_bar, training_bar
+from apps.registry.models import EvalRun, TrainingRun
+from apps.registry.services.twin import PROFILES, TwinBuild, author_get, twin_build
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the twin from the approved training data: export both datasets, fine-tune (SFT, then DPO on the "
+        "labeled pairs), evaluate against production (or the packaged SmolLM2) and promote through the gate. "
+        "Runs on CPU in minutes with SmolLM2-135M; --quick is a smoke test of a few steps."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--author", help="Only this author's samples and pairs (by name).")
+        parser.add_argument("--quick", action="store_true", help="A few steps and samples: checks the pipeline.")
+        parser.add_argument("--force", action="store_true", help="Promote even if the gate refuses the new model.")
+        parser.add_argument("--json", action="store_true", help="Print what the build recorded as JSON.")
+
+    def handle(self, *args, **options) -> None:
+        bars: dict[int, tqdm] = {}
+
+        def bar_for(key: int, desc: str, unit: str) -> tqdm:
+            if key not in bars:
+                for old in bars.values():
+                    old.close()
+                bars[key] = tqdm(desc=desc, unit=unit, disable=None)
+            return bars[key]
+
+        def on_training(run: TrainingRun) -> None:
+            training_bar(bar_for(run.pk, f"{run.stage} run #{run.pk}", "step"))(run)
+
+        def on_evaluation(run: EvalRun) -> None:
+            evaluation_bar(bar_for(-run.pk, f"evaluation #{run.pk}", "step"))(run)
+
+        try:
+            build = twin_build(
+                author=author_get(name=options["author"]) if options["author"] else None,
+                profile=PROFILES["quick" if options["quick"] else "default"],
+                force=options["force"],
+                on_stage=lambda message: self.stderr.write(f"== {message}"),
+                on_training=on_training,
+                on_evaluation=on_evaluation,
+            )
+        except TwinsiteError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            for bar in bars.values():
+                bar.close()
+        self._report(build, as_json=options["json"])
+
+    def _report(self, build: TwinBuild, *, as_json: bool) -> None:
+        version = build.version
+        summary = {
+            "datasets": [d.name for d in (build.instruct, build.preference) if d is not None],
+            "training_runs": [{"id": r.pk, "stage": r.stage, "status": r.status} for r in build.runs],
+            "eval_run": build.evaluation.pk if build.evaluation else None,
+            "model_version": version.name if version else None,
+            "stage": version.stage if version else None,
+            "metrics": (version.metrics.get("evaluation") or {}).get("twin") if version else None,
+            "promoted": build.promotion is not None,
+            "refused": build.refused or None,
+            "notes": build.notes,
+        }
+        if as_json:
+            self.stdout.write(json.dumps(summary, indent=2))
+            return
+        for note in build.notes:
+            self.stderr.write(note)
+        self.stdout.write(f"Datasets: {', '.join(summary['datasets'])}")
+        for run in build.runs:
+            self.stdout.write(f"{run.stage.upper()} run #{run.pk}: {run.status}")
+        metrics = summary["metrics"] or {}
+        self.stdout.write(
+            f"{version.name}: perplexity {metrics.get('perplexity')}, "
+            f"style similarity {metrics.get('style_similarity')}"
+        )
+        if build.promotion is not None:
+            self.stdout.write(f"{version.name} is now the production model. TGI: docker compose restart tgi.")
+        else:
+            self.stderr.write(f"Kept as a candidate: {build.refused}")

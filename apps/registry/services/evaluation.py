@@ -1,0 +1,166 @@
+"""Evaluation runs: a model version against a baseline on an instruct dataset's held-out split.
+
+A run that succeeds stores the report (and its JSON file under
+MODELS_DIR/evaluations/) and copies the twin's metrics onto the version, where
+the promotion gate and the admin read them.
+"""
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.errors import TwinsiteError
+from apps.registry.models import EvalRun, ModelVersion, RunStatus
+from apps.registry.selectors import (
+    dataset_version_latest,
+    model_version_find,
+    model_version_instruct_dataset,
+    model_version_production,
+)
+from apps.trainsets.models import DatasetVersion
+
+JUDGE_KINDS = ("local", "openai")
+
+
+def eval_baseline_resolve(*, model_version: ModelVersion, baseline: str | None) -> str:
+    """--baseline (a version name or a model path), else production (the comparison promotion needs), else ""."""
+    if baseline:
+        found = model_version_find(ref=baseline)
+        if found is not None:
+            return found.path
+        if not Path(baseline).expanduser().is_dir():
+            raise TwinsiteError(f'--baseline: "{baseline}" is neither a model version nor a model directory.')
+        return str(Path(baseline).expanduser().resolve())
+    production = model_version_production()
+    return production.path if production and production.pk != model_version.pk else ""
+
+
+def eval_run_create(
+    *,
+    model_version: ModelVersion,
+    dataset_version: DatasetVersion | None = None,
+    baseline: str | None = None,
+    judge: dict | None = None,
+    max_samples: int = 20,
+    max_new_tokens: int = 128,
+) -> EvalRun:
+    """A queued evaluation; the dataset defaults to the instruct data the version (or its SFT parent) learned from."""
+    dataset = dataset_version or model_version_instruct_dataset(model_version=model_version)
+    dataset = dataset or dataset_version_latest(kind=DatasetVersion.Kind.INSTRUCT)
+    if dataset is None:
+        raise TwinsiteError("--dataset: there is no instruct dataset version to evaluate on; export one first.")
+    if dataset.kind != DatasetVersion.Kind.INSTRUCT:
+        raise TwinsiteError(f"--dataset: {dataset.name} is a {dataset.kind} dataset; evaluation needs an instruct one.")
+    if max_samples < 1:
+        raise TwinsiteError("--max-samples must be at least 1.")
+    if max_new_tokens < 1:
+        raise TwinsiteError("--max-new-tokens must be at least 1.")
+    if judge and judge.get("kind") not in JUDGE_KINDS:
+        raise TwinsiteError(f"--judge must be one of none, {', '.join(JUDGE_KINDS)}, not {judge.get('kind')!r}.")
+    return EvalRun.objects.create(
+        model_version=model_version,
+        dataset_version=dataset,
+        baseline=eval_baseline_resolve(model_version=model_version, baseline=baseline),
+        options={"judge": judge or None, "max_samples": max_samples, "max_new_tokens": max_new_tokens},
+    )
+
+
+def eval_run_enqueue(**kwargs: Any) -> EvalRun:
+    from workers.training import evaluate_model
+
+    with transaction.atomic():
+        run = eval_run_create(**kwargs)
+        transaction.on_commit(lambda: evaluate_model.delay(run.pk))
+    return run
+
+
+def eval_run_fail(*, run_id: int, error: str) -> None:
+    run = EvalRun.objects.filter(pk=run_id).first()
+    if run is not None and not run.is_finished:
+        run.status, run.error, run.finished_at = RunStatus.FAILED, error, timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+
+
+def eval_run_execute(*, run_id: int, on_progress: Callable[[EvalRun], None] | None = None) -> EvalRun:
+    """Evaluate, store the report, copy the metrics onto the version. Errors are recorded, not raised."""
+    run = EvalRun.objects.select_related("model_version", "dataset_version").get(pk=run_id)
+    if run.is_finished:
+        return run
+    run.status, run.started_at, run.finished_at, run.error = RunStatus.RUNNING, timezone.now(), None, ""
+    run.save()
+    report_path = Path(settings.MODELS_DIR) / "evaluations" / f"eval-{run.pk}-{run.model_version.name}.json"
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def progress(done: int, total: int) -> None:
+        run.progress_done, run.progress_total = done, total
+        run.save(update_fields=["progress_done", "progress_total"])
+        if on_progress:
+            on_progress(run)
+
+    try:
+        report = _evaluate(run, report_path, progress)
+    except BaseException as exc:
+        run.error = f"{exc.__class__.__name__}: {exc}"[:4000] + "\n" + "".join(traceback.format_exception(exc))[-4000:]
+        run.status, run.finished_at = RunStatus.FAILED, timezone.now()
+        run.save()
+        if not isinstance(exc, Exception):
+            raise
+        return run
+    with transaction.atomic():
+        run.report, run.report_path = report, str(report_path) if report_path.is_file() else ""
+        run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+        run.save()
+        version = ModelVersion.objects.select_for_update().get(pk=run.model_version_id)
+        version.metrics = {**version.metrics, "evaluation": eval_summary(run)}
+        version.save(update_fields=["metrics"])
+    return run
+
+
+def eval_summary(run: EvalRun) -> dict:
+    """What a version keeps of its latest evaluation: the run, the data, both models' metrics."""
+    models = run.report.get("models", {})
+    return {
+        "eval_run": run.pk,
+        "dataset": run.dataset_version.name,
+        "samples": run.report.get("samples"),
+        "baseline": run.baseline,
+        "twin": models.get("twin", {}),
+        "base": models.get("base", {}),
+    }
+
+
+def _evaluate(run: EvalRun, report_path: Path, progress: Callable[[int, int], None]) -> dict:
+    from training.evaluate import EvalConfig, JudgeConfig, run_evaluation
+
+    options = run.options
+    judge = None
+    if options.get("judge"):
+        spec = options["judge"]
+        openai = spec["kind"] == "openai"
+        judge = JudgeConfig(
+            kind=spec["kind"],
+            model=spec.get("model") or (settings.OPENAI_MODEL if openai else ""),
+            base_url=spec.get("base_url") or (settings.OPENAI_BASE_URL if openai else ""),
+            api_key=settings.OPENAI_API_KEY if openai else "",  # never stored on the run
+        )
+    config = EvalConfig(
+        dataset_dir=Path(run.dataset_version.path),
+        model=run.model_version.path,
+        base_model=run.baseline or str(_packaged_model_dir()),
+        output=report_path,
+        judge=judge,
+        max_samples=int(options.get("max_samples", 20)),
+        max_new_tokens=int(options.get("max_new_tokens", 128)),
+    )
+    return run_evaluation(config, on_progress=progress)
+
+
+def _packaged_model_dir() -> Path:
+    from apps.rag.providers.packaged import packaged_model_dir
+
+    return packaged_model_dir(Path(settings.MODEL_CACHE_DIR))

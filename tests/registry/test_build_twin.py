@@ -1,0 +1,58 @@
+"""`manage.py build_twin --quick`: export -> SFT -> DPO -> evaluate -> promote on the real packaged SmolLM2, on CPU."""
+
+import json
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from apps.rag.providers import ChatMessage, GenerationParams, provider_from_settings
+from apps.registry.models import EvalRun, ModelVersion, RunStatus, TrainingRun
+from apps.trainsets.models import DatasetVersion
+from tests.registry.corpus import approved_corpus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
+    settings, tmp_path, annotator, models_dir, smollm2_dir
+):
+    settings.DATASETS_DIR = tmp_path / "datasets"
+    settings.LLM_PROVIDER, settings.LOCAL_MODEL_PATH = "local", ""
+    approved_corpus(annotator=annotator, topics=8, pairs=6)
+    out = StringIO()
+
+    call_command("build_twin", "--author", "ada example", "--quick", "--json", stdout=out, stderr=StringIO())
+
+    summary = json.loads(out.getvalue())
+    assert summary["datasets"] == ["instruct-v1", "preference-v1"]
+    assert summary["model_version"] == "dpo-v1" and summary["stage"] == "production" and summary["promoted"]
+    assert set(DatasetVersion.objects.values_list("kind", flat=True)) == {"instruct", "preference"}
+
+    sft, dpo = TrainingRun.objects.order_by("pk")
+    assert (sft.stage, dpo.stage) == ("sft", "dpo") and sft.status == dpo.status == RunStatus.SUCCEEDED
+    assert [p["step"] for p in sft.loss_curve] == [1, 2] and all(p["loss"] > 0 for p in sft.loss_curve)
+    assert len(dpo.loss_curve) == 2 and dpo.progress_step == dpo.progress_total == 2
+    assert sft.config["max_length"] == 256
+    sft_version, dpo_version = sft.model_version, dpo.model_version
+    assert dpo.parent == sft_version and dpo.base_model == sft_version.path == str(models_dir / "sft-v1")
+    assert sft.base_model == str(smollm2_dir)  # no production yet: the packaged model
+    assert [d.name for d in dpo_version.dataset_versions.all()] == ["preference-v1"]
+    assert (Path(dpo_version.path) / "config.json").is_file()
+    assert not any((models_dir / ".staging").iterdir())
+
+    evaluation = EvalRun.objects.get()
+    assert evaluation.status == RunStatus.SUCCEEDED and evaluation.model_version == dpo_version
+    assert evaluation.dataset_version.name == "instruct-v1" and Path(evaluation.report_path).is_file()
+    twin = dpo_version.metrics["evaluation"]["twin"]
+    assert twin["perplexity"] > 1 and -1 <= twin["style_similarity"] <= 1
+    assert dpo_version.metrics["training"]["steps"] == 2
+
+    assert ModelVersion.objects.get(stage="production") == dpo_version
+    assert os.readlink(models_dir / "production") == "dpo-v1"
+    served = provider_from_settings()
+    assert served.model == dpo_version.path
+    reply = served.generate([ChatMessage("user", "How do you name things?")], GenerationParams(max_tokens=8))
+    assert reply.text.strip()
