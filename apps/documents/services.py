@@ -17,8 +17,9 @@ from apps.documents.text.dedup import estimated_jaccard, lsh_bands, minhash_sign
 from apps.sources.crawlers.base import CrawledDocument
 from apps.sources.models import Source
 
-# Chunks locked and encoded per transaction: the encoder sorts them by length, so more
-# rows per call waste less padding.
+# Chunks locked and encoded per transaction. They are taken longest first, so each encoder batch holds
+# chunks of about one length: taken by id, the 512-row calls padded 3.2 % more tokens than the real
+# ones on the ABS guide, in token_count order 0.5 %, as one call sorting everything does.
 EMBED_ROWS_PER_TRANSACTION = 512
 
 
@@ -132,21 +133,27 @@ def document_process(*, document_id: int, force: bool = False) -> ProcessOutcome
             for chunk in existing.values()
             if chunk.embedding is not None and chunk.embedding_model == current_model
         }
-        changed: list[Chunk] = []
+        added: list[Chunk] = []
+        changed = 0
         for piece in pieces:
-            chunk = existing.get(piece.ordinal) or Chunk(document=document, ordinal=piece.ordinal)
-            if chunk.pk and chunk.content_hash == piece.content_hash:
+            chunk = existing.get(piece.ordinal)
+            if chunk is not None and chunk.content_hash == piece.content_hash:
                 continue
             vector = reusable.get(piece.content_hash)
+            chunk = chunk or Chunk(document=document, ordinal=piece.ordinal)
             chunk.text, chunk.token_count, chunk.content_hash = piece.text, piece.token_count, piece.content_hash
             chunk.embedding, chunk.embedding_model = vector, current_model if vector is not None else ""
-            chunk.save()
-            if vector is None:
-                changed.append(chunk)
+            if chunk.pk:
+                chunk.save()  # an edit touches a few chunks of a section
+            else:
+                added.append(chunk)
+            changed += vector is None
+        # One INSERT for a new document's chunks: one per chunk cost more than its chunking (ABS guide).
+        Chunk.objects.bulk_create(added)
         document.chunks.filter(ordinal__gte=len(pieces)).delete()
         document.duplicate_of, document.status = None, Document.Status.PROCESSED
         document.save()
-    return ProcessOutcome(status=document.status, chunks=len(pieces), chunks_changed=len(changed))
+    return ProcessOutcome(status=document.status, chunks=len(pieces), chunks_changed=changed)
 
 
 def document_process_failed(*, document_id: int, error: str) -> None:
@@ -165,8 +172,9 @@ def _store_vectors(chunk_ids: list[int], vectors: list[list[float]], *, model_id
     """One UPDATE ... FROM (VALUES ...) for the batch: bulk_update's CASE per row costs more than encoding."""
     rows = ", ".join(["(%s, %s::vector)"] * len(chunk_ids))
     params: list = [model_id]
+    vector_format = "[" + ",".join(["%.7g"] * len(vectors[0])) + "]"  # one C-level format per row
     for chunk_id, vector in zip(chunk_ids, vectors, strict=True):
-        params += [chunk_id, "[" + ",".join(f"{x:.7g}" for x in vector) + "]"]
+        params += [chunk_id, vector_format % tuple(vector)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Chunk._meta.db_table} AS c SET embedding = v.embedding, embedding_model = %s "
@@ -183,7 +191,9 @@ def chunks_embed_pending(*, limit: int | None = None, progress=None) -> int:
         rows = EMBED_ROWS_PER_TRANSACTION if limit is None else min(EMBED_ROWS_PER_TRANSACTION, limit - done)
         with transaction.atomic():
             batch = list(
-                chunks_needing_embedding().select_for_update(skip_locked=True, of=("self",)).order_by("id")[:rows]
+                chunks_needing_embedding()
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("-token_count", "id")[:rows]
             )
             if not batch:
                 break

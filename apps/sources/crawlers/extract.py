@@ -29,6 +29,7 @@ from urllib.parse import urldefrag, urljoin
 
 import trafilatura
 from lxml import etree, html
+from trafilatura.settings import Extractor, set_date_params
 
 _CODE_PLACEHOLDER = "TWINSITECODEBLOCK{}X"
 _CODE_PLACEHOLDER_RE = re.compile(r"\s*[ \t|]*TWINSITECODEBLOCK(\d+)X[ \t|]*\s*")
@@ -78,16 +79,7 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         return None
     links, published_at, language = _links(tree, url), _stated_date(tree), _language(tree)
     code_blocks = _prepare_tree(tree)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        include_links=False,
-        include_images=False,
-        include_formatting=True,
-        with_metadata=True,
-    )
+    document = trafilatura.bare_extraction(tree, url=url, options=_extractor(url))
     text = _body_to_text(document.body, code_blocks) if document is not None and document.body is not None else ""
     if not text:
         return None
@@ -98,6 +90,28 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         published_at=published_at,
         language=language,
         links=links,
+    )
+
+
+def _extractor(url: str) -> Extractor:
+    """trafilatura's options. Two only skip work whose result is never used; body, title and author are the same.
+
+    ``output_format="xml"``: "python" also renders the body as text, which we never read (we write
+    the body ourselves). ``extensive_search=False``: htmldate's date is never used (see
+    _stated_date), and its extensive search runs dateparser's locale rules over the page text.
+    Measured on the 117 pages of the ABS guide, same process, warm: 5.2 s -> 2.6 s of CPU, the
+    ExtractedPages equal.
+    """
+    return Extractor(
+        output_format="xml",
+        comments=False,
+        tables=True,
+        links=False,
+        images=False,
+        formatting=True,
+        url=url,
+        with_metadata=True,
+        date_params={**set_date_params(), "extensive_search": False},
     )
 
 
