@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.trainsets.models import GenerationRun, InstructionSample, PreferencePair
@@ -82,6 +82,7 @@ class InstructionSampleAdmin(admin.ModelAdmin):
     list_select_related = ["author", "document"]
     # Provenance is what the sample was made from and by: it stays as generation recorded it.
     readonly_fields = [
+        "review_link",
         "author",
         "document",
         "chunk_list",
@@ -96,19 +97,19 @@ class InstructionSampleAdmin(admin.ModelAdmin):
         "reviewed_at",
         "created_at",
     ]
-    fields = ["instruction", "answer", "review", "filter_reason", *readonly_fields]
+    fields = ["review_link", "instruction", "answer", "review", "filter_reason", *readonly_fields]
 
     @admin.display(description="Chunks")
     def chunk_list(self, obj: InstructionSample) -> str:
         return ", ".join(f"#{chunk.ordinal} (id {chunk.pk})" for chunk in obj.chunks.order_by("ordinal")) or "None"
 
-    def save_model(self, request: HttpRequest, obj: InstructionSample, form, change: bool) -> None:
-        # An edited answer is a person's correction: keep the model's version, and who reviewed it.
-        if change and "answer" in form.changed_data and not obj.original_answer:
-            obj.original_answer = form.initial.get("answer", "")
-        if change and {"answer", "instruction", "review"} & set(form.changed_data):
-            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
-        super().save_model(request, obj, form, change)
+    @admin.display(description="Review")
+    def review_link(self, obj: InstructionSample) -> str:
+        url = reverse("labeling-samples") + f"?review={obj.review}"
+        return format_html('<a href="{}">Approve, edit or reject on the labeling screen</a>', url)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # reviews go through the labeling screens, which record who reviewed and keep the original
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

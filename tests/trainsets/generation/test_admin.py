@@ -46,24 +46,20 @@ def test_sample_and_pair_lists_filter_by_review_and_search(client, curator):
     assert "How do you back up PostgreSQL?" in pairs.content.decode()
 
 
-def test_editing_an_answer_keeps_the_original_and_who_reviewed(client, curator):
+def test_samples_are_reviewed_on_the_labeling_screen_not_edited_in_the_admin(client, curator):
     sample = make_sample(answer="The model's answer, a little off.")
     client.force_login(curator)
+    url = reverse("admin:trainsets_instructionsample_change", args=[sample.pk])
 
-    response = client.post(
-        reverse("admin:trainsets_instructionsample_change", args=[sample.pk]),
-        {"instruction": sample.instruction, "answer": "The author's corrected answer.", "review": "approved",
-         "filter_reason": ""},
-    )  # fmt: skip
+    page = client.get(url)
+    posted = client.post(url, {"instruction": sample.instruction, "answer": "Changed here.", "review": "approved"})
 
-    assert response.status_code == 302
+    assert page.status_code == 200
+    assert reverse("labeling-samples") in page.content.decode()
+    assert 'name="answer"' not in page.content.decode()  # shown, not editable
+    assert posted.status_code == 403
     sample.refresh_from_db()
-    assert (sample.answer, sample.original_answer) == (
-        "The author's corrected answer.",
-        "The model's answer, a little off.",
-    )
-    assert (sample.review, sample.reviewed_by) == ("approved", curator) and sample.reviewed_at
-    assert sample.extract and sample.document_id  # provenance untouched by the form
+    assert (sample.answer, sample.review) == ("The model's answer, a little off.", "pending")
 
 
 def test_people_who_are_not_staff_are_sent_to_the_login_page(client, outsider):
