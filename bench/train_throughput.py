@@ -146,7 +146,7 @@ def measure(name: str, *, shape: dict, steps: int, warmup: int, stock_checkpoint
             "learning_rate": 1e-4,
         }
         if stock_checkpointing != "default":
-            plan["gradient_checkpointing"] = stock_checkpointing == "on"
+            plan["activation_checkpointing"] = stock_checkpointing == "on"
     else:
         attn = attention_implementation(device=precision.device)
         config = SftConfig(dataset_dir=Path("."), output_dir=Path("."), batch_size=BATCH, max_length=seq, lora_r=LORA_R)
@@ -179,7 +179,7 @@ def measure(name: str, *, shape: dict, steps: int, warmup: int, stock_checkpoint
             "micro_batch": trainer.args.per_device_train_batch_size,
             "gradient_accumulation_steps": trainer.args.gradient_accumulation_steps,
             "packing": bool(trainer.args.packing),
-            "gradient_checkpointing": bool(trainer.args.gradient_checkpointing),
+            "gradient_checkpointing": bool(trainer.args.activation_checkpointing),
             "liger": bool(trainer.args.use_liger_kernel),
         }
     (_, t0, n0), (_, t1, n1) = meter.points[warmup - 1], meter.points[-1]

@@ -75,7 +75,7 @@ def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) 
         "learning_rate": config.learning_rate,
         "beta": config.beta,
         "max_length": config.max_length,
-        "gradient_checkpointing": config.gradient_checkpointing,
+        "activation_checkpointing": config.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
         "seed": config.seed,
         "bf16": precision.bf16,
         "fp16": precision.fp16,

@@ -74,7 +74,7 @@ def sft_plan(config: SftConfig, *, precision: Precision, attn_implementation: st
         "max_length": config.max_length,
         "packing": config.packing,
         "packing_strategy": "bfd",
-        "gradient_checkpointing": config.gradient_checkpointing,
+        "activation_checkpointing": config.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
         "seed": config.seed,
         "bf16": precision.bf16,
         "fp16": precision.fp16,
