@@ -97,7 +97,7 @@ class InstructionSampleAdmin(admin.ModelAdmin):
         "reviewed_at",
         "created_at",
     ]
-    fields = ["review_link", "instruction", "answer", "review", "filter_reason", *readonly_fields]
+    fields = ["instruction", "answer", "review", "filter_reason", *readonly_fields]
 
     @admin.display(description="Chunks")
     def chunk_list(self, obj: InstructionSample) -> str:

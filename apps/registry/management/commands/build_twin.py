@@ -79,10 +79,14 @@ class Command(BaseCommand):
             self.stdout.write(f"{run.stage.upper()} run #{run.pk}: {run.status}")
         metrics = summary["metrics"] or {}
         self.stdout.write(
-            f"{version.name}: perplexity {metrics.get('perplexity')}, "
-            f"style similarity {metrics.get('style_similarity')}"
+            f"{version.name}: perplexity {_figure(metrics.get('perplexity'))}, "
+            f"style similarity {_figure(metrics.get('style_similarity'))}"
         )
         if build.promotion is not None:
             self.stdout.write(f"{version.name} is now the production model. TGI: docker compose restart tgi.")
         else:
             self.stderr.write(f"Kept as a candidate: {build.refused}")
+
+
+def _figure(value: object) -> str:
+    return f"{value:.3g}" if isinstance(value, int | float) else "not measured"
