@@ -1,10 +1,14 @@
 """Admin for generation runs, instruction samples and preference pairs."""
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from apps.core.errors import TwinsiteError
+from apps.trainsets.generation.options import GenerationOptions
+from apps.trainsets.generation.services import generation_run_enqueue
 from apps.trainsets.models import GenerationRun, InstructionSample, PreferencePair
 
 
@@ -14,9 +18,34 @@ def progress_text(run: GenerationRun) -> str:
     return f"{run.progress:.0%} ({run.extracts_done}/{run.extracts_total})"
 
 
+class GenerationRunStartForm(forms.ModelForm):
+    """What `generate_datasets` asks, as a form: the run is queued on the llm workers."""
+
+    mode = forms.ChoiceField(choices=InstructionSample.Mode.choices, initial=InstructionSample.Mode.OWN_TEXT)
+    limit = forms.IntegerField(
+        min_value=1, required=False, help_text="Extracts to work on; empty: every extract that still needs work."
+    )
+    pairs = forms.BooleanField(
+        required=False, initial=True, help_text="Also make preference pairs (and pairs from edited chat feedback)."
+    )
+
+    class Meta:
+        model = GenerationRun
+        fields = ["author"]
+        help_texts = {"author": "Empty: every author."}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            self.options = GenerationOptions(mode=data.get("mode"), limit=data.get("limit"), pairs=data.get("pairs"))
+        except TwinsiteError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return data
+
+
 @admin.register(GenerationRun)
 class GenerationRunAdmin(admin.ModelAdmin):
-    """Runs are made by `generate_datasets`; here they are watched, never edited."""
+    """Runs are started here ("Add") or by `generate_datasets`, then watched, never edited."""
 
     list_display = [
         "id",
@@ -67,8 +96,20 @@ class GenerationRunAdmin(admin.ModelAdmin):
         rows = sorted(obj.dropped.items(), key=lambda item: (-item[1], item[0]))
         return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code>: {}</li>", rows))
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        if obj is None:
+            return GenerationRunStartForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return ["author", "mode", "limit", "pairs"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: GenerationRun, form, change: bool) -> None:
+        run = generation_run_enqueue(author=form.cleaned_data.get("author"), options=form.options)
+        obj.pk, obj.status = run.pk, run.status
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

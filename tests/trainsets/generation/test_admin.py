@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.trainsets.models import GenerationRun
+from tests.factories import make_author
 from tests.trainsets.factories import make_pair, make_sample
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,24 @@ def test_run_page_shows_progress_counts_and_dropped_reasons_read_only(client, cu
     assert "25% (2/8)" in listing and "own_text" in listing
     assert "<code>invalid_output</code>: 2" in page and "<code>near_duplicate</code>: 1" in page
     assert 'name="status"' not in page and "Save" not in page  # watched, never edited
-    assert client.get(reverse("admin:trainsets_generationrun_add")).status_code == 403
+
+
+def test_a_run_started_from_the_admin_is_queued_for_the_llm_workers(
+    client, curator, django_capture_on_commit_callbacks
+):
+    author = make_author(name="Ada Baker")
+    client.force_login(curator)
+    url = reverse("admin:trainsets_generationrun_add")
+
+    refused = client.post(url, {"author": author.pk, "mode": "own_text", "limit": "0", "pairs": "on"})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        started = client.post(url, {"author": author.pk, "mode": "own_text", "limit": "5", "pairs": "on"})
+
+    assert refused.status_code == 200 and "Ensure this value is greater than or equal to 1" in refused.content.decode()
+    run = GenerationRun.objects.get()
+    assert started.status_code == 302
+    assert (run.author, run.status, run.options["limit"], run.options["pairs"]) == (author, "queued", 5, True)
+    assert len(queued) == 1  # the task is sent once the run is committed
 
 
 def test_sample_and_pair_lists_filter_by_review_and_search(client, curator):
