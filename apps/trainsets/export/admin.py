@@ -6,10 +6,16 @@ each one's counts, what was filtered out and why, the split and the files, and c
 
 from pathlib import Path
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from apps.sources.models import Author
+from apps.trainsets.export.services import ExportError, dataset_version_export
 from apps.trainsets.export.writer import HF_DIR, MANIFEST
 from apps.trainsets.models import DatasetVersion
 
@@ -30,6 +36,15 @@ def _size(path: Path) -> str:
             return f"{size:.0f} {unit}"
         size /= 1024
     return f"{size:.1f} GiB"
+
+
+class DatasetVersionExportForm(forms.Form):
+    """What `export_dataset` asks (but the Hub push, which stays on the command line)."""
+
+    kind = forms.ChoiceField(choices=DatasetVersion.Kind.choices)
+    author = forms.ModelChoiceField(queryset=Author.objects.all(), required=False, empty_label="Every author")
+    test_fraction = forms.FloatField(min_value=0.0, max_value=0.9, initial=0.1)
+    seed = forms.IntegerField(min_value=0, initial=0)
 
 
 @admin.register(DatasetVersion)
@@ -61,8 +76,29 @@ class DatasetVersionAdmin(admin.ModelAdmin):
         "files_table",
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # made by export_dataset
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
+        """ "Add" freezes a new version now, as export_dataset does; an empty selection is a form error."""
+        if not self.has_add_permission(request):
+            return super().add_view(request, form_url, extra_context)  # Django's own 403
+        form = DatasetVersionExportForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                version = dataset_version_export(**form.cleaned_data, user=request.user)
+            except ExportError as exc:
+                form.add_error(None, str(exc))
+            else:
+                counts = version.counts
+                messages.success(
+                    request, f"Froze {version.name}: {counts.get('train', 0)} train, {counts.get('test', 0)} test."
+                )
+                return redirect(reverse("admin:trainsets_datasetversion_change", args=[version.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Freeze a dataset version",
+            "opts": self.model._meta,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/trainsets/datasetversion/export.html", context)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # frozen: the change page is a read-only stats page

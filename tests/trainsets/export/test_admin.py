@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.trainsets.export.services import dataset_version_export
+from apps.trainsets.models import DatasetVersion
 from tests.trainsets.factories import make_sample
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +26,29 @@ def test_version_stats_page_shows_counts_filters_split_and_files(client, curator
     assert version.path in page and "<th>instruct_train.jsonl</th><td>" in page
     assert "<th>hf/</th><td>missing</td>" not in page and "dataset.json" in page
     assert 'name="_save"' not in page  # frozen: nothing to save
-    assert client.get(reverse("admin:trainsets_datasetversion_add")).status_code == 403
     assert client.post(reverse("admin:trainsets_datasetversion_delete", args=[version.pk])).status_code == 403
+
+
+def test_a_version_is_frozen_from_the_admin_and_an_empty_selection_is_refused(client, curator, datasets_dir):
+    client.force_login(curator)
+    url = reverse("admin:trainsets_datasetversion_add")
+    form = {"kind": "instruct", "author": "", "test_fraction": "0.5", "seed": "0"}
+
+    assert 'value="Freeze the version"' in client.get(url).content.decode()
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and 'class="errornote"' in refused.content.decode()
+    assert not DatasetVersion.objects.exists() and not any(datasets_dir.glob("*-v*"))
+
+    make_sample(review="approved")
+    make_sample(review="approved")
+    frozen = client.post(url, form)
+
+    version = DatasetVersion.objects.get()
+    assert frozen.status_code == 302
+    assert frozen["Location"] == reverse("admin:trainsets_datasetversion_change", args=[version.pk])
+    assert (version.name, version.created_by, version.counts["train"] + version.counts["test"]) == (
+        "instruct-v1", curator, 2
+    )  # fmt: skip
 
 
 def test_version_pages_are_for_staff_only(client, outsider, datasets_dir):
