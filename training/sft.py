@@ -31,9 +31,9 @@ from training.base_model import (
     precision_detect,
     tokenizer_load,
 )
-from training.config import config_from_args, config_to_dict
+from training.config import config_from_args
 from training.data import export_dataset
-from training.merge import model_merge_and_save
+from training.merge import trained_model_result
 from training.results import LossRecorder, TrainingResult
 
 
@@ -130,9 +130,7 @@ def run_sft(config: SftConfig, *, on_log: Callable[[dict], None] | None = None) 
     plan = sft_plan(config, precision=precision, attn_implementation=attn)
     tokenizer = tokenizer_load(base)
     model = model_load(base, precision=precision, attn_implementation=attn)
-    peft_config = (
-        lora_config(r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout) if config.use_lora else None
-    )
+    peft_config = lora_config(config)
     recorder = LossRecorder(on_log)
     with tempfile.TemporaryDirectory(prefix="twinsite-sft-") as scratch:
         trainer = sft_trainer_build(
@@ -147,21 +145,21 @@ def run_sft(config: SftConfig, *, on_log: Callable[[dict], None] | None = None) 
             show_progress=on_log is None,
         )
         trainer.train()
-    output_dir = model_merge_and_save(model=trainer.model, tokenizer=tokenizer, output_dir=config.output_dir)
-    effective = {
-        **config_to_dict(config),
+    settings = {
         "base_model_path": base,
         "device": precision.device,
         "dtype": precision.dtype_name,
         "attn_implementation": attn,
         "trainer": plan,
     }
-    return recorder.result(
-        output_dir=output_dir,
+    return trained_model_result(
+        trainer=trainer,
+        tokenizer=tokenizer,
+        recorder=recorder,
+        config=config,
         base_model=config.base_model or base,
-        steps=trainer.state.global_step,
-        runtime_s=time.monotonic() - started,
-        config=effective,
+        started=started,
+        settings=settings,
     )
 
 

@@ -6,53 +6,27 @@ follows its citations and opens the trace; failures show the API's message, not 
 
 import os
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.sources.models import Author
 from tests.asgi import asgi_server
+from tests.browser import chromium_page, needs_chromium
 from tests.rag.corpus import crawl_corpus, write_corpus
 from tests.rag.servers import unused_url
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STAFF = ("operator", "pw-operator-1")
 ANSWER_TIMEOUT_MS = 300_000  # generous: the first answer of a run also converts the packaged model
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium is not installed"),
+    needs_chromium,
 ]
-
-
-@contextmanager
-def chromium_page() -> Iterator[Page]:
-    """A page in Debian's Chromium. Started after the test's own database work: see outside_the_browser_loop."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(30_000)
-            # Shown with a failing test's output: what the page's script said.
-            page.on("console", lambda message: print(f"console {message.type}: {message.text}"))
-            page.on("pageerror", lambda error: print(f"page error: {error}"))
-            yield page
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from playwright.sync_api import expect
 
 from apps.trainsets.models import PreferenceLabel
 from tests.asgi import asgi_server
-from tests.chat.test_playground_browser import CHROMIUM, chromium_page
+from tests.browser import chromium_page, needs_chromium
 from tests.trainsets.factories import make_pair
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium is not installed"),
+    needs_chromium,
 ]
 
 
