@@ -12,6 +12,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 # Export -> SFT -> DPO -> evaluate -> promote on the approved data; AUTHOR="Ada Example", TWIN_ARGS=--quick.

@@ -10,10 +10,12 @@ def main() -> int:
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError
 
-    from apps.core.errors import ConfigurationError
     from apps.core.preflight import describe_database_error
+    from lib.errors import ConfigurationError
+    from twinsite.env import embedded_start
 
     try:
+        embedded_start()  # before the settings are read: they point at these servers
         execute_from_command_line(sys.argv)
     except ConfigurationError as exc:
         print(f"twinsite: {exc}", file=sys.stderr)

@@ -59,6 +59,9 @@ def setup_django(data_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from twinsite.env import embedded_start
+
+    embedded_start()
     django.setup()
     from django.core.management import call_command
 
@@ -68,14 +71,14 @@ def setup_django(data_dir: str) -> None:
 def run_pipeline(base_url: str, max_pages: int) -> dict:
     from apps.documents.embedding import embedder
     from apps.documents.services import chunks_embed_pending, document_process
-    from apps.documents.text.chunking import default_token_counter
     from apps.sources.crawling import crawl_run_execute
     from apps.sources.models import Author, Source
     from apps.sources.services import crawl_run_create
+    from lib.text.tokens import token_counter
 
     # Load the models before timing, as a running worker has them loaded.
     embedder()
-    default_token_counter()
+    token_counter()
     Author.objects.all().delete()  # the round before's documents and chunks go with it
     author = Author.objects.create(name="Mendel Cooper")
     source = Source.objects.create(

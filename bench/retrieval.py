@@ -47,6 +47,9 @@ def setup_django(data_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from twinsite.env import embedded_start
+
+    embedded_start()
     django.setup()
     from django.core.management import call_command
 
@@ -239,7 +242,7 @@ def resize_shared_buffers(data_dir: str, size: str) -> None:
         cursor.execute(f"ALTER SYSTEM SET shared_buffers = '{size}'")
     connection.close()
     embedded.postgres_stop(Path(data_dir))
-    embedded.postgres_url(Path(data_dir))
+    embedded.postgres_start(Path(data_dir))
 
 
 def server_settings() -> dict:

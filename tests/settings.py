@@ -18,6 +18,9 @@ if not os.environ.get("DATA_DIR"):
     os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="twt-", dir="/tmp")
     os.environ["TWINSITE_TEST_OWNS_DATA_DIR"] = os.environ["DATA_DIR"]
 
+from twinsite.env import embedded_start  # noqa: E402
+
+embedded_start()  # the test setup starts the embedded servers the settings point at
 from twinsite.settings import *  # noqa: E402,F403
 
 # A Celery worker started by a test must use the test database pytest-django created.

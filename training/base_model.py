@@ -33,7 +33,7 @@ def model_cache_dir(cache_dir: Path | None = None) -> Path:
 def base_model_resolve(name: str, *, cache_dir: Path | None = None) -> str:
     """A local model directory or Hub id to load; "" converts (once) and returns the packaged SmolLM2."""
     if not name:
-        from apps.rag.providers.packaged import packaged_model_dir
+        from lib.packaged_models import packaged_model_dir
 
         return str(packaged_model_dir(model_cache_dir(cache_dir)))
     path = Path(name).expanduser()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 
 
 def cli_run(run: Callable[[list[str] | None], Any], argv: list[str] | None) -> int:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 
 C = TypeVar("C")
 

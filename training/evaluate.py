@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from training import metrics
+from lib.metrics import text as metrics
 from training.base_model import base_model_resolve
 from training.causal_lm import LoadedModel, answer_loss, generate_replies, load_model
 from training.causal_lm import perplexity as corpus_perplexity
@@ -228,7 +228,7 @@ def _embed(texts: list[str]) -> list[list[float]]:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from apps.documents.embedding import packaged_minilm_path
+    from lib.packaged_models import packaged_minilm_path
 
     path = os.environ.get("EMBEDDING_MODEL") or str(packaged_minilm_path())
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 from training.evaluate import ROLES, EvalConfig, run_evaluation
 from training.judge import JudgeConfig
 

@@ -7,7 +7,7 @@ Kubernetes secrets), so nothing secret has to sit in an environment dump.
 import os
 from pathlib import Path
 
-from apps.core.errors import ConfigurationError
+from lib.errors import ConfigurationError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -47,3 +47,15 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def data_dir() -> Path:
+    """DATA_DIR: where the embedded servers, the secret key and the models live (default ./var)."""
+    return Path(env_str("DATA_DIR") or Path(__file__).resolve().parent.parent / "var").resolve()
+
+
+def embedded_start() -> None:
+    """Start the embedded PostgreSQL and broker that the settings will point at (those without a *_URL)."""
+    from apps.core import embedded
+
+    embedded.start(data_dir(), postgres=not env_str("DATABASE_URL"), redis=not env_str("REDIS_URL"))

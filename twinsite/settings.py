@@ -1,8 +1,9 @@
 """Twinsite settings: one module, driven by the environment.
 
 With nothing set, the service runs on embedded defaults: PostgreSQL with
-pgvector and a Redis-compatible broker, both kept under DATA_DIR. README.md
-lists every variable.
+pgvector and a Redis-compatible broker, both kept under DATA_DIR. Importing this
+module starts nothing: manage.py (and the test setup) start them first
+(twinsite.env.embedded_start). README.md lists every variable.
 """
 
 import os
@@ -12,15 +13,15 @@ from pathlib import Path
 import dj_database_url
 
 from apps.core import embedded
-from apps.core.errors import ConfigurationError
-from twinsite.env import env_bool, env_int, env_list, env_str
+from lib.errors import ConfigurationError
+from twinsite.env import data_dir, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Models load from local files only: nothing is fetched from a model hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "var").resolve()
+DATA_DIR = data_dir()
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -141,6 +142,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Queues the worker started by `manage.py serve` consumes; crawl, embed, dataset generation (llm) and
 # fine-tuning (training) work is routed to its own, so a deployment can give each its own workers.
 WORKER_QUEUES = env_list("WORKER_QUEUES", "celery,crawl,embed,llm,training")
+# Which queue each task module's work goes to: the one place that says it (services send tasks by name).
+CELERY_TASK_ROUTES = {
+    "workers.crawl.*": {"queue": "crawl"},
+    "workers.process.*": {"queue": "embed"},
+    "workers.datasets.*": {"queue": "llm"},
+    "workers.training.*": {"queue": "training"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env_str("TIME_ZONE", "UTC")
 

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from apps.sources.crawling import crawl_run_execute, crawl_run_fail
 from apps.sources.models import Source
-from apps.sources.services import crawl_run_create
+from apps.sources.services import crawl_run_enqueue
 from workers.base import PIPELINE_TASK_OPTIONS, PipelineTask
 
 
@@ -20,18 +20,17 @@ def _queue_processing(document_id: int) -> None:
     transaction.on_commit(lambda: process_document.delay(document_id))
 
 
-@shared_task(base=CrawlTask, queue="crawl", soft_time_limit=3300, time_limit=3600, **PIPELINE_TASK_OPTIONS)
+@shared_task(base=CrawlTask, soft_time_limit=3300, time_limit=3600, **PIPELINE_TASK_OPTIONS)
 def crawl_source(crawl_run_id: int) -> dict:
     run = crawl_run_execute(run_id=crawl_run_id, on_document=_queue_processing)
     return {"crawl_run": run.pk, "status": run.status, **run.counts()}
 
 
-@shared_task(queue="crawl", acks_late=True)
+@shared_task(acks_late=True)
 def crawl_source_scheduled(source_id: int) -> dict | None:
-    """Beat's entry point: a new run for an active source, crawled right here."""
+    """Beat's entry point: a new run for an active source, queued like any other crawl."""
     source = Source.objects.filter(pk=source_id, active=True).first()
     if source is None:
         return None
-    run = crawl_run_create(source=source)
-    crawl_source.delay(run.pk)
+    run = crawl_run_enqueue(source=source)
     return {"crawl_run": run.pk}

@@ -18,7 +18,7 @@ _OPTIONS = {**PIPELINE_TASK_OPTIONS, "autoretry_for": (*TRANSIENT_ERRORS, Provid
 
 
 # Under Redis' one-hour visibility timeout, so acks_late never hands a live task to a second worker.
-@shared_task(base=GenerationTask, queue="llm", soft_time_limit=3300, time_limit=3500, **_OPTIONS)
+@shared_task(base=GenerationTask, soft_time_limit=3300, time_limit=3500, **_OPTIONS)
 def generate_datasets(generation_run_id: int) -> dict:
     try:
         run = generation_run_execute(run_id=generation_run_id)

@@ -12,7 +12,7 @@ class ProcessTask(PipelineTask):
         document_process_failed(document_id=object_id, error=error)
 
 
-@shared_task(base=ProcessTask, queue="embed", soft_time_limit=600, time_limit=660, **PIPELINE_TASK_OPTIONS)
+@shared_task(base=ProcessTask, soft_time_limit=600, time_limit=660, **PIPELINE_TASK_OPTIONS)
 def process_document(document_id: int) -> dict:
     outcome = document_process(document_id=document_id)
     if outcome.chunks_changed:
@@ -20,7 +20,7 @@ def process_document(document_id: int) -> dict:
     return {"document": document_id, "status": outcome.status, "chunks_changed": outcome.chunks_changed}
 
 
-@shared_task(queue="embed", soft_time_limit=1800, time_limit=1900, **PIPELINE_TASK_OPTIONS)
+@shared_task(soft_time_limit=1800, time_limit=1900, **PIPELINE_TASK_OPTIONS)
 def embed_chunks() -> int:
     """Embed every chunk still waiting. Several may run at once: each locks its own batch."""
     return chunks_embed_pending()

@@ -23,14 +23,14 @@ class EvaluationTask(PipelineTask):
         eval_run_fail(run_id=object_id, error=error)
 
 
-@shared_task(base=TrainingTask, queue="training", soft_time_limit=12 * _HOURS, time_limit=12 * _HOURS + 300)
+@shared_task(base=TrainingTask, soft_time_limit=12 * _HOURS, time_limit=12 * _HOURS + 300)
 def train_model(training_run_id: int) -> dict:
     run = training_run_execute(run_id=training_run_id)
     version = getattr(run, "model_version", None)
     return {"training_run": run.pk, "status": run.status, "model_version": version.name if version else None}
 
 
-@shared_task(base=EvaluationTask, queue="training", soft_time_limit=2 * _HOURS, time_limit=2 * _HOURS + 300)
+@shared_task(base=EvaluationTask, soft_time_limit=2 * _HOURS, time_limit=2 * _HOURS + 300)
 def evaluate_model(eval_run_id: int) -> dict:
     run = eval_run_execute(run_id=eval_run_id)
     return {"eval_run": run.pk, "status": run.status}

@@ -7,8 +7,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from apps.core.errors import TwinsiteError
 from apps.rag.providers import ProviderError, ProviderUnavailable
+from lib.errors import TwinsiteError
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from apps.chat.models import ApiKey
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 
 _SCHEME = "tw"
 # Recording every use would write on every request; once a minute says as much.

@@ -11,10 +11,10 @@ from django.db import transaction
 
 from apps.chat.errors import envelope
 from apps.chat.models import Conversation, Feedback, Message
-from apps.core.errors import TwinsiteError
 from apps.rag.configuration import RagConfiguration
 from apps.rag.providers import ProviderError, ProviderUnavailable
 from apps.rag.services import RagAnswer, rag_run
+from lib.errors import TwinsiteError
 
 HISTORY_MESSAGES = 6
 

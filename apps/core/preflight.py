@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.utils import OperationalError
 
-from apps.core.errors import ConfigurationError
+from lib.errors import ConfigurationError
 
 
 def database_label() -> str:

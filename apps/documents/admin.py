@@ -1,14 +1,13 @@
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.errors import TwinsiteError
 from apps.documents import services
 from apps.documents.models import Chunk, Document
+from lib.errors import TwinsiteError
 
 
 class GoneFilter(admin.SimpleListFilter):
@@ -85,11 +84,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-process selected documents (chunk and embed again)", permissions=["change"])
     def reprocess_documents(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
-        from workers.process import process_document
-
         ids = services.documents_reprocess(documents=queryset)
-        for document_id in ids:
-            transaction.on_commit(lambda document_id=document_id: process_document.delay(document_id))
         self.message_user(request, f"Queued {len(ids)} document(s) for processing.", messages.SUCCESS)
 
 

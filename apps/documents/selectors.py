@@ -6,12 +6,12 @@ The work is in ``apps.documents.search`` (one module per concern); this is the f
 import math
 from collections.abc import Sequence
 
-from apps.core.errors import TwinsiteError
 from apps.documents.models import Chunk
 from apps.documents.search.dense import chunk_dense_search, dense_scan_settings
 from apps.documents.search.fusion import FusedRank, reciprocal_rank_fusion
 from apps.documents.search.lexical import chunk_lexical_search
 from apps.documents.search.types import NO_FILTERS, ChunkHit, SearchFilters
+from lib.errors import TwinsiteError
 
 __all__ = [
     "ChunkHit",

@@ -4,18 +4,18 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.errors import TwinsiteError
+from apps.core.tasks import task_send
 from apps.documents import embedding
+from apps.documents.crawled import CrawledDocument
 from apps.documents.models import Chunk, Document
-from apps.documents.text.chunking import chunk_text
-from apps.documents.text.cleaning import clean_text, content_hash
-from apps.documents.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
-from apps.sources.crawlers.base import CrawledDocument
-from apps.sources.models import Source
+from lib.errors import TwinsiteError
+from lib.text.chunking import chunk_text
+from lib.text.cleaning import clean_text, content_hash
+from lib.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
 
 # Chunks locked and encoded per transaction. They are taken longest first, so each encoder batch holds
 # chunks of about one length: taken by id, the 512-row calls padded 3.2 % more tokens than the real
@@ -36,8 +36,11 @@ def documents_curate(*, documents: QuerySet[Document], state: str, reason: str =
     )
 
 
-def document_upsert(*, source: Source, crawled: CrawledDocument) -> tuple[Document, str]:
-    """Store what a crawler found: "new", "changed" or "unchanged" (same cleaned text: no work at all)."""
+def document_upsert(*, source: models.Model, crawled: CrawledDocument) -> tuple[Document, str]:
+    """Store what a crawler found: "new", "changed" or "unchanged" (same cleaned text: no work at all).
+
+    ``source`` is the sources.Source row the document belongs to; its author is the document's.
+    """
     text = clean_text(crawled.text)
     if not text.strip():
         raise TwinsiteError(f"{crawled.url}: no text could be extracted")
@@ -74,7 +77,9 @@ def document_upsert(*, source: Source, crawled: CrawledDocument) -> tuple[Docume
     return document, "new" if created else "changed"
 
 
-def documents_mark_gone(*, source: Source, keep_urls: set[str] | None = None, urls: set[str] | None = None) -> int:
+def documents_mark_gone(
+    *, source: models.Model, keep_urls: set[str] | None = None, urls: set[str] | None = None
+) -> int:
     """Mark documents removed upstream: those at ``urls``, or all of the source's but ``keep_urls``."""
     documents = Document.objects.filter(source=source, gone_at__isnull=True)
     documents = documents.filter(url__in=urls) if urls is not None else documents.exclude(url__in=keep_urls or ())
@@ -125,7 +130,7 @@ def document_process(*, document_id: int, force: bool = False) -> ProcessOutcome
             document.save()
             return ProcessOutcome(status=document.status, duplicate_of=original.pk)
 
-        pieces = chunk_text(document.clean_text, kind=document.content_type)
+        pieces = chunk_text(document.clean_text, kind=document.content_type, counter=embedding.chunk_token_counter())
         existing = {chunk.ordinal: chunk for chunk in document.chunks.all()}
         current_model = embedding.model_id()
         reusable = {
@@ -205,8 +210,11 @@ def chunks_embed_pending(*, limit: int | None = None, progress=None) -> int:
     return done
 
 
+@transaction.atomic
 def documents_reprocess(*, documents: QuerySet[Document]) -> list[int]:
     """Queue documents to be chunked again (e.g. after a chunking change). Returns their ids."""
     ids = list(documents.values_list("pk", flat=True))
     Document.objects.filter(pk__in=ids).update(status=Document.Status.PENDING)
+    for document_id in ids:
+        task_send("workers.process.process_document", document_id)
     return ids

@@ -29,7 +29,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _text(x: float, y: float, content: str, *, anchor: str = "start", colour: str = "#666") -> str:
+def svg_text(x: float, y: float, content: str, *, anchor: str = "start", colour: str = "#666") -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{colour}">{escape(content)}</text>'
 
 
@@ -53,13 +53,13 @@ def traffic_chart_svg(
         f'width="100%" role="img" aria-label="Requests and p95 latency over time" font-size="11" '
         f'font-family="sans-serif">',
         f'<rect x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}" fill="none" stroke="#ccc"/>',
-        _text(LEFT - 6, TOP + 4, _number(top_requests), anchor="end"),
-        _text(LEFT - 6, TOP + PLOT_H, "0", anchor="end"),
-        _text(LEFT + PLOT_W + 6, TOP + 4, f"{_number(top_ms)} ms", colour=LATENCY_COLOUR),
-        _text(LEFT + PLOT_W + 6, TOP + PLOT_H, "0 ms", colour=LATENCY_COLOUR),
-        _text(LEFT, TOP - 8, "■ requests", colour=REQUEST_COLOUR),
-        _text(LEFT + 80, TOP - 8, "■ errors", colour=ERROR_COLOUR),
-        _text(LEFT + 150, TOP - 8, "— p95 latency", colour=LATENCY_COLOUR),
+        svg_text(LEFT - 6, TOP + 4, _number(top_requests), anchor="end"),
+        svg_text(LEFT - 6, TOP + PLOT_H, "0", anchor="end"),
+        svg_text(LEFT + PLOT_W + 6, TOP + 4, f"{_number(top_ms)} ms", colour=LATENCY_COLOUR),
+        svg_text(LEFT + PLOT_W + 6, TOP + PLOT_H, "0 ms", colour=LATENCY_COLOUR),
+        svg_text(LEFT, TOP - 8, "■ requests", colour=REQUEST_COLOUR),
+        svg_text(LEFT + 80, TOP - 8, "■ errors", colour=ERROR_COLOUR),
+        svg_text(LEFT + 150, TOP - 8, "— p95 latency", colour=LATENCY_COLOUR),
     ]
     for n, (label, total, failed, p95) in enumerate(zip(labels, requests, errors, p95_ms, strict=True)):
         x = LEFT + n * slot + (slot - bar) / 2
@@ -90,8 +90,8 @@ def traffic_chart_svg(
             )
         segment = []
     for n in sorted({0, count // 2, count - 1}):
-        parts.append(_text(LEFT + (n + 0.5) * slot, HEIGHT - 10, labels[n], anchor="middle"))
+        parts.append(svg_text(LEFT + (n + 0.5) * slot, HEIGHT - 10, labels[n], anchor="middle"))
     if not any(requests):
-        parts.append(_text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "No requests in this window", anchor="middle"))
+        parts.append(svg_text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "No requests in this window", anchor="middle"))
     parts.append("</svg>")
     return "".join(parts)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.core.errors import ConfigurationError
+from lib.errors import ConfigurationError
 
 
 def registered_reranker_path() -> Path:

@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from apps.core.errors import TwinsiteError
 from apps.registry import services
 from apps.registry.charts import loss_chart_svg
 from apps.registry.models import METRIC_LABELS, EvalRun, ModelVersion, TrainingRun
 from apps.registry.services.evaluation import eval_summary
+from lib.errors import TwinsiteError
 
 
 def _value(value) -> str:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from html import escape
 
-from apps.monitoring.charts import HEIGHT, LATENCY_COLOUR, LEFT, PLOT_H, PLOT_W, TOP, WIDTH, _text, nice_ceiling
+from apps.monitoring.charts import HEIGHT, LATENCY_COLOUR, LEFT, PLOT_H, PLOT_W, TOP, WIDTH, nice_ceiling, svg_text
 
 _MAX_MARKERS = 200
 
@@ -17,7 +17,7 @@ def loss_chart_svg(points: Sequence[dict]) -> str:
         f'<rect x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}" fill="none" stroke="#ccc"/>',
     ]
     if not points:
-        parts.append(_text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "No loss logged yet", anchor="middle"))
+        parts.append(svg_text(LEFT + PLOT_W / 2, TOP + PLOT_H / 2, "No loss logged yet", anchor="middle"))
         return "".join([*parts, "</svg>"])
     top = nice_ceiling(max(p["loss"] for p in points))
     first, last = min(p["step"] for p in points), max(p["step"] for p in points)
@@ -29,11 +29,11 @@ def loss_chart_svg(points: Sequence[dict]) -> str:
 
     coords = [xy(p) for p in points]
     parts += [
-        _text(LEFT - 6, TOP + 4, f"{top:g}", anchor="end"),
-        _text(LEFT - 6, TOP + PLOT_H, "0", anchor="end"),
-        _text(LEFT, TOP - 8, "— training loss", colour=LATENCY_COLOUR),
-        _text(LEFT, TOP + PLOT_H + 16, f"step {first:g}", anchor="start"),
-        _text(LEFT + PLOT_W, TOP + PLOT_H + 16, f"step {last:g}", anchor="end"),
+        svg_text(LEFT - 6, TOP + 4, f"{top:g}", anchor="end"),
+        svg_text(LEFT - 6, TOP + PLOT_H, "0", anchor="end"),
+        svg_text(LEFT, TOP - 8, "— training loss", colour=LATENCY_COLOUR),
+        svg_text(LEFT, TOP + PLOT_H + 16, f"step {first:g}", anchor="start"),
+        svg_text(LEFT + PLOT_W, TOP + PLOT_H + 16, f"step {last:g}", anchor="end"),
     ]
     if len(coords) > 1:
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from apps.core.errors import TwinsiteError
 from apps.registry.models import ModelVersion
 from apps.trainsets.models import DatasetVersion
+from lib.errors import TwinsiteError
 
 
 def dataset_version_get(*, ref: str | int, field: str = "--dataset") -> DatasetVersion:

@@ -1,47 +1,19 @@
-"""The production pointer: MODELS_DIR/production, a symlink to the promoted version's directory.
+"""The production pointer under settings.MODELS_DIR (lib.production_pointer does the file work)."""
 
-Promotion moves it; the local provider and TGI (`--model-id /models/production`)
-read it. It is a file-system fact, so serving finds the production model without
-a database query on every request (and from inside the graph's event loop).
-"""
-
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 from django.conf import settings
 
-POINTER_NAME = "production"
+from lib import production_pointer as pointer
 
 
 def production_pointer() -> Path:
-    return Path(settings.MODELS_DIR) / POINTER_NAME
+    return Path(settings.MODELS_DIR) / pointer.POINTER_NAME
 
 
 def production_model_path() -> Path | None:
-    """The directory the pointer names (one link followed, so each version keeps its own path), or None."""
-    pointer = production_pointer()
-    if not pointer.is_symlink():
-        return pointer if pointer.is_dir() else None  # a copied directory also works
-    target = pointer.parent / os.readlink(pointer)
-    return target if target.is_dir() else None
+    return pointer.production_model_path(Path(settings.MODELS_DIR))
 
 
 def production_pointer_set(*, model_dir: Path) -> Path:
-    """Point MODELS_DIR/production at model_dir, replacing the old link in one rename.
-
-    The link is relative when the version lives under MODELS_DIR, so it resolves the same
-    inside the TGI container, which mounts that folder elsewhere.
-    """
-    pointer = production_pointer()
-    pointer.parent.mkdir(parents=True, exist_ok=True)
-    model_dir = Path(model_dir).absolute()
-    models_dir = pointer.parent.absolute()
-    target = os.path.relpath(model_dir, models_dir) if model_dir.is_relative_to(models_dir) else str(model_dir)
-    staging = pointer.parent / f".{POINTER_NAME}-{uuid.uuid4().hex[:8]}"
-    os.symlink(target, staging)
-    if pointer.is_dir() and not pointer.is_symlink():
-        shutil.rmtree(pointer)
-    os.replace(staging, pointer)
-    return pointer
+    return pointer.production_pointer_set(Path(settings.MODELS_DIR), model_dir=model_dir)

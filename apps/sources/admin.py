@@ -4,9 +4,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from apps.core.errors import TwinsiteError
 from apps.sources import services
 from apps.sources.models import Author, CrawlRun, Source
+from lib.errors import TwinsiteError
 
 
 @admin.register(Author)

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.errors import TwinsiteError
 from apps.documents.services import document_upsert, documents_mark_gone
 from apps.sources.crawlers import crawler_for
 from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, SourceSpec
 from apps.sources.models import CrawlRun, Source
+from lib.errors import TwinsiteError
 
 _SAVE_EVERY_S = 1.0  # how often live counts reach the admin
 _LOCK_NAMESPACE = 7301  # advisory-lock key space for crawls: (namespace, source id)

@@ -9,10 +9,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from apps.core.errors import TwinsiteError
+from apps.core.tasks import task_send
 from apps.sources.crawlers import guess_kind, is_local_path
 from apps.sources.cron import cron_fields
 from apps.sources.models import Author, CrawlRun, Source
+from lib.errors import TwinsiteError
 
 SCHEDULED_CRAWL_TASK = "workers.crawl.crawl_source_scheduled"
 
@@ -108,9 +109,7 @@ def crawl_run_create(*, source: Source) -> CrawlRun:
 
 def crawl_run_enqueue(*, source: Source) -> CrawlRun:
     """Queue a crawl on the crawl workers; the task is sent once the run is committed."""
-    from workers.crawl import crawl_source
-
     with transaction.atomic():
         run = crawl_run_create(source=source)
-        transaction.on_commit(lambda: crawl_source.delay(run.pk))
+        task_send("workers.crawl.crawl_source", run.pk)
     return run

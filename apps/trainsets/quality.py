@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from apps.documents.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
+from lib.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
 
 INSTRUCTION_TOO_SHORT = "instruction_too_short"
 INSTRUCTION_TOO_LONG = "instruction_too_long"

@@ -10,8 +10,8 @@ import socket
 import pytest
 import urllib3.util.connection
 
-from apps.core.errors import ConfigurationError
 from apps.core.http import BlockedAddressError, FetchError, HttpClient, url_is_allowed
+from lib.errors import ConfigurationError
 from tests.core.http_site import LocalSite, answer, redirect
 
 PUBLIC_ADDRESS = "93.184.215.14"

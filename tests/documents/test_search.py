@@ -11,7 +11,6 @@ from django.utils import timezone
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
-from apps.core.errors import TwinsiteError
 from apps.documents import embedding
 from apps.documents.models import Chunk, Document
 from apps.documents.selectors import (
@@ -22,6 +21,7 @@ from apps.documents.selectors import (
     dense_scan_settings,
 )
 from apps.sources.models import Source
+from lib.errors import TwinsiteError
 from tests.factories import make_author, make_chunk, make_document, make_source
 
 pytestmark = pytest.mark.django_db

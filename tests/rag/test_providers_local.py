@@ -7,7 +7,7 @@ import pytest
 
 from apps.rag.providers import ChatMessage, GenerationParams, ProviderError, ProviderUnavailable
 from apps.rag.providers.local import LocalProvider
-from apps.rag.providers.packaged import CONVERTED_NAME, packaged_model_dir
+from lib.packaged_models import CONVERTED_NAME, packaged_model_dir
 from tests.rag.servers import session_model_cache, shared_local_provider
 
 QUESTION = [ChatMessage("user", "What is the capital of France? Answer in one word.")]

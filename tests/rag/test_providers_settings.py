@@ -2,12 +2,12 @@
 
 import pytest
 
-from apps.core.errors import ConfigurationError
 from apps.rag.providers import ChatMessage, GenerationParams, ProviderUnavailable, provider_from_settings
 from apps.rag.providers.local import LocalProvider
 from apps.rag.providers.openai_compatible import OpenAICompatibleProvider
-from apps.rag.providers.packaged import CONVERTED_NAME
 from apps.rag.providers.tgi import TGIProvider
+from lib.errors import ConfigurationError
+from lib.packaged_models import CONVERTED_NAME
 from tests.rag.servers import serve_chat, session_model_cache, shared_local_provider
 
 QUESTION = [ChatMessage("user", "What is the capital of France? Answer in one word.")]

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from apps.rag.reranker_lib.metrics.text import ranking_metrics
 from asgiref.sync import async_to_sync
 from django.core.management import CommandError, call_command
 from langgraph.runtime import Runtime
@@ -18,7 +19,6 @@ from apps.rag.nodes.retrieve import fuse_queries
 from apps.rag.providers import Generation
 from apps.rag.reranker_training.corpus import CorpusChunk, retrievable_chunks
 from apps.rag.reranker_training.llm_questions import llm_chunk_questions
-from apps.rag.reranker_training.metrics import ranking_metrics
 from apps.rag.reranker_training.mining import hard_negatives_mine
 from apps.rag.reranker_training.pairs import MinedQuestion, documents_split, training_pairs
 from apps.rag.reranker_training.questions import (

@@ -13,7 +13,7 @@ def smollm2_dir() -> Path:
     """The packaged SmolLM2-135M-Instruct, converted once into the session's model cache (shared with tests/rag)."""
     from django.conf import settings
 
-    from apps.rag.providers.packaged import packaged_model_dir
+    from lib.packaged_models import packaged_model_dir
 
     return packaged_model_dir(Path(settings.MODEL_CACHE_DIR))
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from apps.core.errors import TwinsiteError
 from apps.sources.crawlers import guess_kind
 from apps.sources.models import Author, CrawlRun, Source
 from apps.sources.services import source_create
+from lib.errors import TwinsiteError
 from tests.factories import make_author
 from twinsite.celery import app as celery_app
 

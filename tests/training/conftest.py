@@ -16,7 +16,7 @@ def smollm2_dir() -> Path:
     """
     from django.conf import settings
 
-    from apps.rag.providers.packaged import packaged_model_dir
+    from lib.packaged_models import packaged_model_dir
 
     return packaged_model_dir(Path(settings.MODEL_CACHE_DIR))
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from apps.core.errors import ConfigurationError
 from apps.core.http.errors import BlockedAddressError, FetchError
+from lib.errors import ConfigurationError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -1,6 +1,6 @@
 """Why a URL could not be fetched. Every message is one sentence that names the URL."""
 
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 
 
 class FetchError(TwinsiteError):

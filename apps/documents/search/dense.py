@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from apps.core.errors import TwinsiteError
 from apps.documents.models import EMBEDDING_DIMENSIONS
 from apps.documents.search.filters import eligible_chunks_sql
 from apps.documents.search.types import NO_FILTERS, SearchFilters
+from lib.errors import TwinsiteError
 
 # bench/retrieval.py, 100k clustered vectors: ef_search 40 gave recall@10 0.92 unfiltered, 64 gave
 # 0.97 and 100 gave 0.98, for ~0.1 ms more; filtered to one author of 20, 0.94 / 0.96 / 0.96.

@@ -8,7 +8,6 @@ loop checks each candidate with one primary-key lookup (memoised per document).
 
 from apps.documents.models import Chunk, Document
 from apps.documents.search.types import SearchFilters
-from apps.sources.models import Source
 
 CHUNK_TABLE = Chunk._meta.db_table
 DOCUMENT_TABLE = Document._meta.db_table
@@ -49,6 +48,7 @@ def _source_ids(filters: SearchFilters) -> set[int] | None:
     """
     allowed = set(filters.source_ids) if filters.source_ids else None
     if filters.source_kinds:
-        of_kinds = set(Source.objects.filter(kind__in=filters.source_kinds).values_list("pk", flat=True))
+        sources = Document._meta.get_field("source").related_model  # sources.Source, without importing upward
+        of_kinds = set(sources.objects.filter(kind__in=filters.source_kinds).values_list("pk", flat=True))
         allowed = of_kinds if allowed is None else allowed & of_kinds
     return allowed

@@ -6,10 +6,10 @@ failing on syntax; ranks are ``ts_rank_cd`` (cover density: matched words close 
 
 from django.db import connection
 
-from apps.core.errors import TwinsiteError
 from apps.documents.models import SEARCH_CONFIG
 from apps.documents.search.filters import eligible_chunks_sql
 from apps.documents.search.types import NO_FILTERS, SearchFilters
+from lib.errors import TwinsiteError
 
 
 def chunk_lexical_search(

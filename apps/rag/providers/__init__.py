@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.core.errors import ConfigurationError
 from apps.rag.providers.base import (
     ChatMessage,
     Generation,
@@ -21,6 +20,8 @@ from apps.rag.providers.base import (
     ProviderError,
     ProviderUnavailable,
 )
+from lib.errors import ConfigurationError
+from lib.production_pointer import production_model_path
 
 __all__ = [
     "ChatMessage",
@@ -67,9 +68,7 @@ def _local_model_path() -> str:
     """LOCAL_MODEL_PATH, else the production model's directory, else "" (the packaged SmolLM2)."""
     if configured := getattr(settings, "LOCAL_MODEL_PATH", ""):
         return configured
-    from apps.registry.serving import production_model_path
-
-    production = production_model_path()
+    production = production_model_path(Path(settings.MODELS_DIR))
     return str(production) if production else ""
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from apps.rag.providers.base import (
     message_dicts,
     trim_at_stop,
 )
-from apps.rag.providers.packaged import packaged_model_dir
+from lib.errors import ModelUnavailable
+from lib.packaged_models import packaged_model_dir
 
 _DECODE = {"skip_special_tokens": True}
 
@@ -29,7 +30,10 @@ class LocalProvider:
     name = "local"
 
     def __init__(self, path: Path | None = None, *, cache_dir: Path) -> None:
-        model_dir = Path(path) if path else packaged_model_dir(cache_dir)
+        try:
+            model_dir = Path(path) if path else packaged_model_dir(cache_dir)
+        except ModelUnavailable as exc:  # to callers, a missing model is a backend that is down
+            raise ProviderUnavailable(str(exc)) from exc
         self.model = str(model_dir)
         self._tokenizer, self._model = _load(model_dir)
         self._device = self._model.device

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from apps.documents.embedding import Embedder
 from apps.documents.search.fusion import reciprocal_rank_fusion
 from apps.rag.configuration import RagConfiguration
+from apps.rag.reranker_lib.metrics.text import order_by_scores, rank_of, ranking_metrics
 from apps.rag.reranker_training.corpus import lexical_order
-from apps.rag.reranker_training.metrics import order_by_scores, rank_of, ranking_metrics
 from apps.rag.reranker_training.pairs import MinedQuestion
 
 RRF_K = 60  # chunk_search's default

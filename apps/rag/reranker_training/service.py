@@ -4,8 +4,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from apps.core.errors import TwinsiteError
-from apps.documents.embedding import embedder, packaged_minilm_path
+from apps.documents.embedding import embedder
 from apps.rag.reranker_training.corpus import CorpusChunk, document_titles, retrievable_chunks
 from apps.rag.reranker_training.evaluation import evaluation_cases, fused_metrics, reranker_metrics
 from apps.rag.reranker_training.mining import hard_negatives_mine
@@ -13,6 +12,8 @@ from apps.rag.reranker_training.pairs import documents_split, training_pairs
 from apps.rag.reranker_training.questions import PseudoQuestion, chunk_questions, passage_less_a_sentence
 from apps.rag.reranker_training.training import base_cross_encoder, cross_encoder_fine_tune
 from apps.rag.reranker_training.versions import reranker_version_save
+from lib.errors import TwinsiteError
+from lib.packaged_models import packaged_minilm_path
 
 # Fewer than this and the held-out split leaves nothing to learn from or nothing to measure on.
 MIN_CHUNKS = 10

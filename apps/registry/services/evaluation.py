@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import TwinsiteError
+from apps.core.tasks import task_send
 from apps.registry.models import EvalRun, ModelVersion, RunStatus
 from apps.registry.selectors import (
     dataset_version_latest,
@@ -23,6 +23,7 @@ from apps.registry.selectors import (
     model_version_production,
 )
 from apps.trainsets.models import DatasetVersion
+from lib.errors import TwinsiteError
 
 JUDGE_KINDS = ("local", "openai")
 
@@ -71,11 +72,9 @@ def eval_run_create(
 
 
 def eval_run_enqueue(**kwargs: Any) -> EvalRun:
-    from workers.training import evaluate_model
-
     with transaction.atomic():
         run = eval_run_create(**kwargs)
-        transaction.on_commit(lambda: evaluate_model.delay(run.pk))
+        task_send("workers.training.evaluate_model", run.pk)
     return run
 
 
@@ -161,6 +160,6 @@ def _evaluate(run: EvalRun, report_path: Path, progress: Callable[[int, int], No
 
 
 def _packaged_model_dir() -> Path:
-    from apps.rag.providers.packaged import packaged_model_dir
+    from lib.packaged_models import packaged_model_dir
 
     return packaged_model_dir(Path(settings.MODEL_CACHE_DIR))

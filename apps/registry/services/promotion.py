@@ -6,10 +6,10 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import TwinsiteError
 from apps.registry.gate import metrics_regressions
 from apps.registry.models import EvalRun, ModelVersion, RunStatus
 from apps.registry.serving import production_pointer_set
+from lib.errors import TwinsiteError
 
 
 class PromotionRefused(TwinsiteError):

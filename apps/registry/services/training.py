@@ -18,10 +18,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.errors import TwinsiteError
+from apps.core.tasks import task_send
 from apps.registry.models import ModelVersion, RunStatus, TrainingRun
 from apps.registry.selectors import model_version_find, model_version_latest, model_version_production
 from apps.trainsets.models import DatasetVersion
+from lib.errors import TwinsiteError
 
 _SAVE_EVERY_S = 1.0  # how often the loss curve and progress reach the admin
 _MAX_LOG_CHARS = 200_000  # the latest log lines; the loss curve keeps every step
@@ -111,18 +112,14 @@ def training_run_create(
 
 def training_run_enqueue(**kwargs: Any) -> TrainingRun:
     """Create a run and queue it on the training workers once it is committed."""
-    from workers.training import train_model
-
     with transaction.atomic():
         run = training_run_create(**kwargs)
-        transaction.on_commit(lambda: train_model.delay(run.pk))
+        task_send("workers.training.train_model", run.pk)
     return run
 
 
 def training_run_rerun(*, run: TrainingRun) -> TrainingRun:
     """A new queued run with the same stage, dataset, starting model and options."""
-    from workers.training import train_model
-
     defaults = {f.name for f in dataclasses.fields(training_config_class(run.stage))} - _MANAGED_FIELDS
     with transaction.atomic():
         again = TrainingRun.objects.create(
@@ -134,7 +131,7 @@ def training_run_rerun(*, run: TrainingRun) -> TrainingRun:
             ),
         )
         again.dataset_versions.set(run.dataset_versions.all())
-        transaction.on_commit(lambda: train_model.delay(again.pk))
+        task_send("workers.training.train_model", again.pk)
     return again
 
 
@@ -238,7 +235,7 @@ def _train(run: TrainingRun, staging: Path, on_log: Callable[[dict], None]) -> A
 
 
 def _packaged_model_dir() -> Path:
-    from apps.rag.providers.packaged import packaged_model_dir
+    from lib.packaged_models import packaged_model_dir
 
     return packaged_model_dir(Path(settings.MODEL_CACHE_DIR))
 

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from apps.core.errors import TwinsiteError
 from apps.sources.crawlers.base import Crawler
+from lib.errors import TwinsiteError
 
 _FEED_PATH = re.compile(r"(/feed/?|/rss/?|/atom/?|\.rss|\.atom|/(atom|rss|feed|index)\.xml)$", re.IGNORECASE)
 _SITEMAP_PATH = re.compile(r"sitemap[^/]*\.xml(\.gz)?$", re.IGNORECASE)

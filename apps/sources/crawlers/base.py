@@ -13,8 +13,9 @@ kept byte-for-byte. No HTML tags.
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
+
+from apps.documents.crawled import CrawledDocument  # noqa: F401 - crawlers yield it; re-exported here
 
 
 @dataclass(frozen=True)
@@ -25,19 +26,6 @@ class SourceSpec:
     kind: str
     options: dict[str, Any] = field(default_factory=dict)
     author_name: str = ""
-
-
-@dataclass
-class CrawledDocument:
-    url: str  # canonical URL (or repo-relative path for files), unique within the source
-    text: str  # extracted main content, following the conventions above
-    title: str = ""
-    raw_content: str = ""  # what was fetched, as text (HTML, Markdown, code), kept for re-extraction
-    content_type: str = "article"  # "article" | "post" | "code": picks the chunking parameters
-    published_at: datetime | None = None  # timezone-aware when known
-    author_name: str = ""  # as the page states it, if it does
-    language: str = ""  # ISO 639-1 when known
-    metadata: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable extras
 
 
 @dataclass

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
-from apps.core.errors import TwinsiteError
 from apps.core.http import url_is_allowed
 from apps.sources.crawlers.base import CrawledDocument, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.markdown import markdown_parts
+from lib.errors import TwinsiteError
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from apps.core.errors import TwinsiteError
 from apps.core.http import FetchError, HttpClient
 from apps.sources.crawlers.article import failure_from, fetch_article
 from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem, Progress, SourceSpec
+from lib.errors import TwinsiteError
 
 SITEMAP_ACCEPT = "application/xml,text/xml;q=0.9,application/gzip;q=0.8,*/*;q=0.1"
 DEFAULT_MAX_PAGES = 1000

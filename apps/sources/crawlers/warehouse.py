@@ -20,10 +20,10 @@ from bson.binary import UuidRepresentation
 from bson.errors import InvalidId
 from bson.json_util import JSONOptions
 
-from apps.core.errors import TwinsiteError
 from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.convert import article_text
 from apps.sources.crawlers.github import code_fence, code_language
+from lib.errors import TwinsiteError
 
 CONTENT_TYPES = {"articles": "article", "posts": "post", "repositories": "code"}
 # mongoexport names files after the collection; the Handbook's own dumps after the document class.

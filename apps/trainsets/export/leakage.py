@@ -11,7 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
-from apps.documents.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
+from lib.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
 
 EXACT = "exact"
 NEAR_DUPLICATE = "near_duplicate"

@@ -17,13 +17,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
-from apps.core.errors import TwinsiteError
 from apps.sources.models import Author
 from apps.trainsets.export import writer
 from apps.trainsets.export.leakage import prompts_leaked
 from apps.trainsets.export.selectors import ExportItem, Selection, instruct_selection, preference_selection
 from apps.trainsets.export.split import groups_split, split_check
 from apps.trainsets.models import DatasetVersion
+from lib.errors import TwinsiteError
 
 _HUB_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 # One PostgreSQL advisory lock serialises the numbering of versions ("twinsets" in ASCII).

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.core.errors import TwinsiteError
 from apps.trainsets.generation.options import GenerationOptions
 from apps.trainsets.generation.services import generation_run_enqueue
 from apps.trainsets.models import GenerationRun, InstructionSample, PreferencePair
+from lib.errors import TwinsiteError
 
 
 def progress_text(run: GenerationRun) -> str:

@@ -2,9 +2,9 @@
 
 from dataclasses import asdict, dataclass, fields
 
-from apps.core.errors import TwinsiteError
 from apps.rag.providers import GenerationParams
 from apps.trainsets.models import InstructionSample
+from lib.errors import TwinsiteError
 
 PROVIDERS = ("", "local", "tgi", "openai")  # "": settings.LLM_PROVIDER
 INSTRUCTION_MAX_TOKENS = 64  # an own_text instruction is one line

@@ -9,8 +9,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from apps.core.errors import TwinsiteError
 from apps.trainsets.quality import repeats_prompt, words
+from lib.errors import TwinsiteError
 
 INSTRUCTION_WORDS = (3, 80)
 _LABEL = re.compile(r"^(?:\d+[.)]\s*|[-*]\s+|(?:question|instruction|prompt|q)\s*\d*\s*[:.-]\s*)+", re.IGNORECASE)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.tasks import task_send
 from apps.documents.models import Document
 from apps.rag.providers import GenerationProvider, provider_from_settings
 from apps.sources.models import Author
@@ -31,11 +32,9 @@ def generation_run_create(*, author: Author | None = None, options: GenerationOp
 
 def generation_run_enqueue(*, author: Author | None = None, options: GenerationOptions) -> GenerationRun:
     """A run queued on the llm workers; the task is sent once the run is committed."""
-    from workers.datasets import generate_datasets
-
     with transaction.atomic():
         run = generation_run_create(author=author, options=options)
-        transaction.on_commit(lambda: generate_datasets.delay(run.pk))
+        task_send("workers.datasets.generate_datasets", run.pk)
     return run
 
 

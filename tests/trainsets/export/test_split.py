@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.core.errors import TwinsiteError
 from apps.trainsets.export.split import groups_split
+from lib.errors import TwinsiteError
 
 corpora = st.dictionaries(st.from_regex(r"document:[0-9]{1,4}", fullmatch=True), st.integers(1, 30), max_size=40)
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from apps.documents.text.chunking import chunk_text
 from apps.trainsets.generation.extracts import MAX_WORDS, ChunkPiece, extracts_for, extracts_group, split_heading
+from lib.text.chunking import chunk_text
 from tests.factories import make_chunk, make_document
 
 SENTENCES = [

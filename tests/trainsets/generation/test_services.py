@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from apps.core.errors import TwinsiteError
 from apps.trainsets.generation.options import GenerationOptions
 from apps.trainsets.generation.services import generation_run_create, generation_run_execute
 from apps.trainsets.models import GenerationRun, InstructionSample, PreferencePair
+from lib.errors import TwinsiteError
 from tests.factories import make_document
 from tests.trainsets.factories import make_sample
 from tests.trainsets.generation.corpus import PASSAGES, make_corpus

@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.errors import TwinsiteError
 from apps.rag.reranker_training.service import RerankerTrainingOptions, RerankerTrainingResult, reranker_train
 from apps.rag.reranking import registered_reranker_path
+from lib.errors import TwinsiteError
 
 ROWS = (("fused", "fused retrieval order"), ("base", "base model, untrained"), ("reranker", "trained reranker"))
 

@@ -5,11 +5,11 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.core.errors import TwinsiteError
 from apps.registry.management.progress import evaluation_bar
 from apps.registry.models import METRIC_LABELS, EvalRun, RunStatus
 from apps.registry.selectors import dataset_version_get, model_version_get
 from apps.registry.services import eval_run_create, eval_run_enqueue, eval_run_execute
+from lib.errors import TwinsiteError
 
 
 class Command(BaseCommand):

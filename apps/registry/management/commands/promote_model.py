@@ -2,10 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.errors import TwinsiteError
 from apps.registry.selectors import model_version_get
 from apps.registry.services import model_version_promote
 from apps.registry.serving import production_pointer
+from lib.errors import TwinsiteError
 
 
 class Command(BaseCommand):

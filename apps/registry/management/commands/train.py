@@ -5,11 +5,11 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.core.errors import TwinsiteError
 from apps.registry.management.progress import training_bar
 from apps.registry.models import RunStatus, TrainingRun
 from apps.registry.selectors import dataset_version_get
 from apps.registry.services import training_run_create, training_run_enqueue, training_run_execute
+from lib.errors import TwinsiteError
 
 
 class Command(BaseCommand):

@@ -12,13 +12,13 @@ from typing import Any
 
 from lxml.etree import LxmlError
 
-from apps.core.errors import TwinsiteError
 from apps.sources.crawlers.base import CrawlFailure, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.archive import ExportEntry, ExportError, ExportFiles, ExportLimits, open_export
 from apps.sources.crawlers.exports.files import file_entries
 from apps.sources.crawlers.exports.linkedin import ARTICLES_FOLDER, linkedin_entries
 from apps.sources.crawlers.exports.medium import medium_entries
 from apps.sources.crawlers.exports.substack import substack_entries
+from lib.errors import TwinsiteError
 
 __all__ = ["ExportCrawler", "ExportError", "ExportLimits", "export_format_detect"]
 

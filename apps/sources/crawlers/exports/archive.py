@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from apps.core.errors import TwinsiteError
 from apps.sources.crawlers.base import CrawledDocument
+from lib.errors import TwinsiteError
 
 _JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 _LAYOUT_FOLDERS = frozenset({"posts", "Articles"})

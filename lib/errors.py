@@ -1,4 +1,4 @@
-"""Errors shared by every app."""
+"""Errors shared by every layer: lib, training and the apps."""
 
 
 class TwinsiteError(Exception):
@@ -7,3 +7,7 @@ class TwinsiteError(Exception):
 
 class ConfigurationError(TwinsiteError):
     """The service cannot start as configured (a bad setting, an unreachable backend)."""
+
+
+class ModelUnavailable(TwinsiteError):
+    """A model cannot be found or loaded: a missing package, file or directory, or a failed conversion."""

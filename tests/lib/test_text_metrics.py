@@ -5,8 +5,7 @@ import math
 import pytest
 from scipy.spatial.distance import jensenshannon
 
-from training.judge import Verdict, parse_verdict
-from training.metrics import (
+from lib.metrics.text import (
     FUNCTION_WORDS,
     centroid_similarity,
     function_word_distance,
@@ -15,6 +14,7 @@ from training.metrics import (
     mean,
     rouge_l_f1,
 )
+from training.judge import Verdict, parse_verdict
 
 
 def test_rouge_l_is_one_for_the_same_words_whatever_the_case_and_punctuation():

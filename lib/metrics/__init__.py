@@ -1,0 +1,1 @@
+"""Pure metrics shared by training, evaluation and retrieval benchmarks."""
