@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 from apps.sources.models import Author, Source
-from apps.sources.selectors import author_find, name_fold
+from apps.sources.selectors import author_find, authors_mentioned
+from lib.text.names import name_fold
 
 _PLATFORMS = {
     "github": "github",
@@ -30,20 +31,15 @@ _BEFORE = re.compile(rf"\b(?:before|until|prior to) {_YEAR}\b")
 _IN = re.compile(rf"\b(?:in|during) {_YEAR}\b")
 
 
-def _mentions(folded_question: str, name: str) -> bool:
-    needle = name_fold(name.lstrip("@"))
-    return bool(needle) and re.search(rf"(?<!\w)@?{re.escape(needle)}(?!\w)", folded_question) is not None
+def _mentions(folded_question: str, word: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded_question) is not None
 
 
-def _authors(folded: str, explicit: str | None) -> list[Author]:
+def _authors(question: str, explicit: str | None) -> list[Author]:
     if explicit:
         author = author_find(name=explicit)
         return [author] if author else []
-    return [
-        author
-        for author in Author.objects.all()
-        if any(_mentions(folded, name) for name in [author.name, *author.aliases, *author.handles.values()])
-    ]
+    return authors_mentioned(text=question)
 
 
 def _dates(folded: str) -> dict[str, str]:
@@ -65,7 +61,7 @@ def filters_extract(*, question: str, author: str | None = None) -> dict[str, An
     """The filters the question (and an author named by the caller) imply, as JSON-ready values."""
     folded = name_fold(question)
     filters: dict[str, Any] = {}
-    authors = _authors(folded, author)
+    authors = _authors(question, author)
     if authors:
         filters["author_ids"] = [a.pk for a in authors]
         filters["authors"] = [a.name for a in authors]

@@ -1,10 +1,12 @@
 """Who the twin is of (Author), where their writing lives (Source), and each crawl of it (CrawlRun)."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.sources.cron import cron_validate
+from lib.text.names import name_fold
 
 
 class Author(models.Model):
@@ -13,13 +15,24 @@ class Author(models.Model):
     bio = models.TextField(blank=True)
     # {"github": "jdoe", "medium": "@jdoe", ...}: how self-query recognises the author.
     handles = models.JSONField(default=dict, blank=True)
+    # Name, aliases and handles folded (lib.text.names): what author lookups match, through a GIN index.
+    folded_names = ArrayField(models.CharField(max_length=200), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        indexes = [GinIndex(fields=["folded_names"], name="author_folded_names_gin")]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # A derived column, refreshed on every save so that no way of writing an author can leave it stale.
+        names = [self.name, *self.aliases, *(self.handles.values() if isinstance(self.handles, dict) else ())]
+        self.folded_names = sorted({folded for n in names if (folded := name_fold(str(n)))})
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "folded_names"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if not isinstance(self.handles, dict) or not all(

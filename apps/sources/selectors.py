@@ -1,28 +1,42 @@
 """Reads of authors and sources."""
 
-import unicodedata
-
 from django.db.models import QuerySet
 
 from apps.sources.models import Author, Source
+from lib.errors import TwinsiteError
+from lib.text.names import name_candidates, name_fold
 
 
-def name_fold(text: str) -> str:
-    """Case-, accent- and spacing-insensitive form of a name (or of a question that may contain one)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+class AuthorNotFound(TwinsiteError):
+    """No author has that name, alias or handle."""
 
 
 def author_find(*, name: str) -> Author | None:
-    """The author whose name, alias or handle matches, ignoring case and accents. Never creates one."""
+    """The author whose name, alias or handle matches, ignoring case, accents and punctuation. Never creates one.
+
+    The one author lookup: commands, the API, self-query, dataset generation and the registry all call it.
+    """
     wanted = name_fold(name)
     if not wanted:
         return None
-    for author in Author.objects.all():
-        names = [author.name, *author.aliases, *author.handles.values()]
-        if any(name_fold(candidate) == wanted for candidate in names):
-            return author
-    return None
+    return Author.objects.filter(folded_names__contains=[wanted]).order_by("pk").first()
+
+
+def author_get(*, name: str) -> Author:
+    """author_find, or AuthorNotFound naming the authors there are."""
+    author = author_find(name=name)
+    if author is None:
+        known = ", ".join(Author.objects.order_by("name").values_list("name", flat=True)[:20]) or "none yet"
+        raise AuthorNotFound(f"No author is called {name.strip()!r}. Known authors: {known}.")
+    return author
+
+
+def authors_mentioned(*, text: str) -> list[Author]:
+    """Authors whose name, alias or handle appears in text as whole words (one indexed query)."""
+    candidates = name_candidates(text)
+    if not candidates:
+        return []
+    return list(Author.objects.filter(folded_names__overlap=candidates).order_by("pk"))
 
 
 def sources_active() -> QuerySet[Source]:

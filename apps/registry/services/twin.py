@@ -8,13 +8,13 @@ would have made by hand, and stops at the first step that fails.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from apps.core.errors import TwinsiteError
 from apps.registry.models import EvalRun, ModelVersion, RunStatus, TrainingRun
 from apps.registry.services.evaluation import eval_run_create, eval_run_execute
 from apps.registry.services.promotion import Promotion, PromotionRefused, model_version_promote
 from apps.registry.services.training import training_run_create, training_run_execute
 from apps.sources.models import Author
 from apps.trainsets.models import DatasetVersion
+from lib.errors import TwinsiteError
 
 
 @dataclass
@@ -52,13 +52,6 @@ class TwinBuild:
     promotion: Promotion | None = None
     refused: str = ""  # why the gate kept the candidate out of production
     notes: list[str] = field(default_factory=list)
-
-
-def author_get(*, name: str) -> Author:
-    found = Author.objects.filter(name__iexact=name.strip()).first()
-    if found is None:
-        raise TwinsiteError(f'--author: no author named "{name}".')
-    return found
 
 
 def twin_build(

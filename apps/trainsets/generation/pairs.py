@@ -13,6 +13,7 @@ from apps.chat.models import Feedback, Message
 from apps.rag.prompts import TWIN_SYSTEM
 from apps.rag.providers import ChatMessage, GenerationProvider
 from apps.sources.models import Author
+from apps.sources.selectors import author_find
 from apps.trainsets import quality
 from apps.trainsets.generation.options import GenerationOptions
 from apps.trainsets.generation.samples import INVALID_OUTPUT, Tally
@@ -92,13 +93,6 @@ def preference_pair_from_sample(
     return tally
 
 
-def _author_named(name: str) -> Author | None:
-    name = name.strip()
-    if not name:
-        return None
-    return Author.objects.filter(Q(name__iexact=name) | Q(aliases__contains=[name])).order_by("pk").first()
-
-
 def _question_before(answer: Message) -> Message | None:
     return (
         Message.objects.filter(conversation_id=answer.conversation_id, role=Message.Role.USER)
@@ -121,7 +115,7 @@ def preference_pairs_from_feedback(*, author: Author | None = None, run: Generat
     for item in feedback.iterator():
         conversation = item.message.conversation
         if conversation.author_name not in authors:
-            authors[conversation.author_name] = _author_named(conversation.author_name)
+            authors[conversation.author_name] = author_find(name=conversation.author_name)
         pair_author = authors[conversation.author_name]
         if author is not None and pair_author != author:
             continue

@@ -5,10 +5,11 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.core.errors import TwinsiteError
 from apps.registry.management.progress import evaluation_bar, training_bar
 from apps.registry.models import EvalRun, TrainingRun
-from apps.registry.services.twin import PROFILES, TwinBuild, author_get, twin_build
+from apps.registry.services.twin import PROFILES, TwinBuild, twin_build
+from apps.sources.selectors import AuthorNotFound, author_get
+from lib.errors import TwinsiteError
 
 
 class Command(BaseCommand):
@@ -41,8 +42,12 @@ class Command(BaseCommand):
             evaluation_bar(bar_for(-run.pk, f"evaluation #{run.pk}", "step"))(run)
 
         try:
+            author = author_get(name=options["author"]) if options["author"] else None
+        except AuthorNotFound as exc:
+            raise CommandError(f"--author: {exc}") from None
+        try:
             build = twin_build(
-                author=author_get(name=options["author"]) if options["author"] else None,
+                author=author,
                 profile=PROFILES["quick" if options["quick"] else "default"],
                 force=options["force"],
                 on_stage=lambda message: self.stderr.write(f"== {message}"),

@@ -6,8 +6,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.core.errors import TwinsiteError
 from apps.sources.models import Author
+from apps.sources.selectors import AuthorNotFound, author_get
 from apps.trainsets.generation.options import PROVIDERS, GenerationOptions
 from apps.trainsets.generation.services import (
     generation_run_create,
@@ -16,6 +16,7 @@ from apps.trainsets.generation.services import (
     generation_run_fail,
 )
 from apps.trainsets.models import GenerationRun, InstructionSample
+from lib.errors import TwinsiteError
 
 
 def run_counts(run: GenerationRun) -> dict:
@@ -82,12 +83,10 @@ class Command(BaseCommand):
 
     @staticmethod
     def _author(name: str) -> Author:
-        author = Author.objects.filter(name__iexact=name.strip()).first()
-        author = author or Author.objects.filter(aliases__contains=[name.strip()]).order_by("pk").first()
-        if author is None:
-            known = ", ".join(Author.objects.order_by("name").values_list("name", flat=True)[:20]) or "none yet"
-            raise CommandError(f"No author named {name!r} (--author). Known authors: {known}.")
-        return author
+        try:
+            return author_get(name=name)
+        except AuthorNotFound as exc:
+            raise CommandError(f"--author: {exc}") from exc
 
     def _run_here(self, run: GenerationRun) -> GenerationRun:
         with tqdm(desc=f"generation #{run.pk}", unit="extract", disable=None) as bar:
