@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from apps.rag.reranker_lib.metrics.text import ranking_metrics
 from asgiref.sync import async_to_sync
 from django.core.management import CommandError, call_command
 from langgraph.runtime import Runtime
@@ -29,6 +28,7 @@ from apps.rag.reranker_training.questions import (
 )
 from apps.rag.reranker_training.versions import reranker_version_metadata
 from apps.rag.reranking import registered_reranker_path, reranker_from_settings, reranker_register
+from lib.metrics.ranking import ranking_metrics
 from tests.rag.corpus import crawl_corpus, write_corpus
 from tests.rag.reranker_corpus import crawl_reranker_blog, write_reranker_blog
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from apps.documents.embedding import Embedder
 from apps.documents.search.fusion import reciprocal_rank_fusion
 from apps.rag.configuration import RagConfiguration
-from apps.rag.reranker_lib.metrics.text import order_by_scores, rank_of, ranking_metrics
 from apps.rag.reranker_training.corpus import lexical_order
 from apps.rag.reranker_training.pairs import MinedQuestion
+from lib.metrics.ranking import order_by_scores, rank_of, ranking_metrics
 
 RRF_K = 60  # chunk_search's default
 
