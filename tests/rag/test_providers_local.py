@@ -7,6 +7,7 @@ import pytest
 
 from apps.rag.providers import ChatMessage, GenerationParams, ProviderError, ProviderUnavailable
 from apps.rag.providers.local import LocalProvider
+from lib.errors import ModelUnavailable
 from lib.packaged_models import CONVERTED_NAME, packaged_model_dir
 from tests.rag.servers import session_model_cache, shared_local_provider
 
@@ -86,7 +87,7 @@ def test_a_failed_conversion_leaves_no_half_written_model(tmp_path):
     cache = tmp_path / "cache"
     (cache / f".{CONVERTED_NAME}-killed").mkdir(parents=True)  # what a conversion killed midway leaves
 
-    with pytest.raises(ProviderUnavailable, match="could not be converted") as caught:
+    with pytest.raises(ModelUnavailable, match="could not be converted") as caught:
         packaged_model_dir(cache, gguf=broken)
 
     assert str(broken) in str(caught.value)
