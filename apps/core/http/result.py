@@ -34,6 +34,17 @@ class FetchResult:
             return _detected_text(self.content)
 
     @property
+    def not_modified(self) -> bool:
+        """A conditional request found the copy held unchanged (HTTP 304)."""
+        return self.status == 304
+
+    @property
+    def validators(self) -> dict[str, str]:
+        """What to send next time to ask only for a changed page: {"etag", "last_modified"}, when given."""
+        found = {"etag": self.headers.get("etag", ""), "last_modified": self.headers.get("last-modified", "")}
+        return {name: value for name, value in found.items() if value}
+
+    @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
