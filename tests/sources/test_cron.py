@@ -28,7 +28,7 @@ def test_expressions_celery_accepts_pass_names_included(expression):
         ("0 24 * * *", "cron hour"),
         ("0 0 0 * *", "cron day of month"),
         ("*/0 * * * *", "cron minute"),
-        ("0 3 * * 7", "cron day of week \"7\""),  # beat would never run it: Celery's weekdays are 0-6
+        ("0 3 * * 7", 'cron day of week "7"'),  # beat would never run it: Celery's weekdays are 0-6
         ("0 3 * * 1-7", "cron day of week"),
         ("0 0 31 2 *", "never occurs"),
         ("0 0 * * someday", "cron day of week"),

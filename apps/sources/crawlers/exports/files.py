@@ -8,7 +8,7 @@ import lxml.html
 
 from apps.sources.crawlers.base import CrawledDocument
 from apps.sources.crawlers.exports.archive import ExportEntry, ExportFiles
-from apps.sources.crawlers.exports.convert import article_text, html_to_markdown, parse_datetime
+from apps.sources.crawlers.exports.convert import article_text, html_to_text, parse_datetime
 from apps.sources.crawlers.exports.markdown import markdown_parts
 
 MARKDOWN = (".md", ".markdown", ".mdx")
@@ -45,7 +45,7 @@ def file_document(name: str, text: str, *, include_drafts: bool = False) -> Craw
         published = next(iter(page.xpath(_PUBLISHED_XPATH)), None)
         for chrome in page.xpath("//body/header | //body/footer | //aside"):
             chrome.drop_tree()  # a saved page's site chrome, not the author's writing
-        body = article_text(title, html_to_markdown(page))
+        body = article_text(title, html_to_text(page))
         return _document(name, body, title or stem, text, parse_datetime(published))
     return _document(name, text.replace("\r\n", "\n").strip(), stem, text, None)
 

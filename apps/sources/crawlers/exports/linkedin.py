@@ -10,7 +10,7 @@ import lxml.html
 
 from apps.sources.crawlers.base import CrawledDocument
 from apps.sources.crawlers.exports.archive import ExportEntry, ExportError, ExportFiles
-from apps.sources.crawlers.exports.convert import article_text, html_to_markdown, parse_datetime
+from apps.sources.crawlers.exports.convert import article_text, html_to_text, parse_datetime
 
 ARTICLES_FOLDER = "Articles/Articles"
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)")
@@ -59,7 +59,7 @@ def linkedin_article(name: str, html: str) -> CrawledDocument | None:
     }  # "Created on 2021-03-04 10:20" / "Published on ..."
     for element in page.xpath("//h1 | //p[contains(@class, 'created') or contains(@class, 'published')]"):
         element.drop_tree()
-    body = html_to_markdown(page)
+    body = html_to_text(page)
     if not body:
         return None
     return CrawledDocument(

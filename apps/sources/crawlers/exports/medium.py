@@ -6,7 +6,7 @@ import lxml.html
 
 from apps.sources.crawlers.base import CrawledDocument
 from apps.sources.crawlers.exports.archive import ExportEntry, ExportError, ExportFiles
-from apps.sources.crawlers.exports.convert import article_text, html_to_markdown, parse_datetime
+from apps.sources.crawlers.exports.convert import article_text, html_to_text, parse_datetime
 
 
 def medium_entries(files: ExportFiles, options: dict[str, Any]) -> list[ExportEntry]:
@@ -34,7 +34,7 @@ def medium_post(name: str, html: str) -> CrawledDocument:
     draft = name.removeprefix("posts/").startswith("draft_")
     return CrawledDocument(
         url=(canonical.get("href", "") if canonical is not None else "") or name,
-        text=article_text(title, html_to_markdown(body), subtitle=subtitle),
+        text=article_text(title, html_to_text(body), subtitle=subtitle),
         title=title,
         raw_content=html,
         published_at=parse_datetime(time.get("datetime")) if time is not None else None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from apps.sources.crawlers.base import CrawledDocument
 from apps.sources.crawlers.exports.archive import ExportEntry, ExportError, ExportFiles
-from apps.sources.crawlers.exports.convert import article_text, html_to_markdown, parse_datetime
+from apps.sources.crawlers.exports.convert import article_text, html_to_text, parse_datetime
 
 _SHORT_TYPES = frozenset({"thread"})  # discussion threads are posts; newsletters, podcasts, videos articles
 
@@ -36,7 +36,7 @@ def substack_post(files: ExportFiles, row: dict[str, str], *, base_url: str) -> 
         raise ExportError(f"The export has no body file {body_file} for the post {row.get('title') or post_id!r}.")
     html = files.read_text(body_file)
     title, subtitle = (row.get("title") or "").strip(), (row.get("subtitle") or "").strip()
-    body = html_to_markdown(html)
+    body = html_to_text(html)
     if not body:
         return None  # e.g. a podcast episode with no show notes
     slug = post_id.split(".", 1)[1] if "." in post_id else ""
