@@ -23,10 +23,12 @@ from apps.sources.crawlers.base import (
     Progress,
     SourceSpec,
 )
+from apps.sources.crawlers.exports.convert import article_text
 from apps.sources.crawlers.extract import extract_article, extract_fragment_text
 
 FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.8,*/*;q=0.1"
 FULL_CONTENT_MIN_CHARS = 400
+SUBTITLE_MAX_CHARS = 300
 
 
 class FeedCrawler:
@@ -75,12 +77,17 @@ class FeedCrawler:
             fetched = self._fetch_page(entry, url, feed_author, known)
             if fetched is not None:
                 return fetched
-        text = text or extract_fragment_text(entry.get("summary", ""), url=url)
+        summary = extract_fragment_text(entry.get("summary", ""), url=url)
+        if not text:
+            text, summary = summary, ""
         if not text:
             return CrawlFailure(url, f"The feed entry {url} has no text, and its page could not be read.")
+        # Written as an export writes the same post (title, subtitle, body), so both copies hash alike.
+        title = entry.get("title", "") or ""
+        subtitle = summary if _is_subtitle(summary, text) else ""
         return CrawledDocument(
             url=url,
-            text=text,
+            text=article_text(title, text, subtitle=subtitle),
             title=entry.get("title", "") or url,
             raw_content=content or entry.get("summary", ""),
             content_type="article",
@@ -112,6 +119,12 @@ class FeedCrawler:
 def _parser_headers(result: FetchResult) -> dict[str, str]:
     # content-location lets feedparser resolve relative links against the feed's own URL.
     return {"content-location": result.url, "content-type": result.headers.get("content-type", "application/xml")}
+
+
+def _is_subtitle(summary: str, body: str) -> bool:
+    """A short description that is not the body's opening cut short (a teaser) is the post's subtitle."""
+    stem = summary.rstrip("…. ").strip()
+    return bool(stem) and len(summary) <= SUBTITLE_MAX_CHARS and "\n" not in summary and stem not in body
 
 
 def _entry_listed_at(entry: Any) -> str:
