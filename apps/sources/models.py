@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.sources.cron import cron_validate
+from apps.sources.options import OptionError, source_options_clean
 from lib.text.names import name_fold
 
 
@@ -84,8 +85,10 @@ class Source(models.Model):
                 cron_validate(self.schedule)
             except ValueError as exc:
                 raise ValidationError({"schedule": str(exc)}) from None
-        if not isinstance(self.options, dict):
-            raise ValidationError({"options": "Options are a JSON object."})
+        try:
+            self.options = source_options_clean(kind=self.kind, options=self.options)
+        except OptionError as exc:
+            raise ValidationError({"options": str(exc)}) from None
 
 
 class CrawlRun(models.Model):
