@@ -12,15 +12,11 @@ from apps.sources.crawling import MAX_ATTEMPTS, crawl_run_execute
 from apps.sources.models import Author, CrawlRun, Source
 from apps.sources.services import crawl_run_create
 from tests.factories import make_author
-from tests.sources.blog import default_posts, write_blog
+from tests.sources.blog import default_posts, run_once, write_blog
 from tests.sources.exports import zipped
 from tests.sources.webserver import serve_directory
 
 pytestmark = pytest.mark.django_db
-
-
-def run_once(source: Source) -> CrawlRun:
-    return crawl_run_execute(run_id=crawl_run_create(source=source).pk, on_document=lambda _id: None)
 
 
 @pytest.fixture
