@@ -13,8 +13,9 @@ from apps.sources.crawlers.base import (
     SourceSpec,
 )
 from apps.sources.crawlers.extract import ExtractedPage, extract_article
+from lib.documents import DocumentError, pdf_text
 
-HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,application/pdf;q=0.8,*/*;q=0.1"
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _HTML_MARKERS = (b"<!doctype html", b"<html")
 
@@ -42,6 +43,8 @@ def fetch_article(client: HttpClient, url: str, *, known: KnownPage | None = Non
         return failure_from(url, exc)
     if result.not_modified:
         return CrawlUnchanged(url, "304")
+    if is_pdf(result):
+        return pdf_document(result, requested_url=url)
     if not is_html(result):
         return CrawlFailure(url, f"{url} is not an HTML page (it is {result.content_type}).")
     page = extract_article(result.text, url=result.url)
@@ -62,6 +65,29 @@ def article_document(result: FetchResult, page: ExtractedPage, *, requested_url:
         author_name=page.author,
         language=page.language,
         metadata={**metadata, **({"extraction": "trafilatura defaults"} if page.fallback else {})},
+        etag=result.validators.get("etag", ""),
+        last_modified=result.validators.get("last_modified", ""),
+    )
+
+
+def is_pdf(result: FetchResult) -> bool:
+    return result.content_type == "application/pdf" or result.content.startswith(b"%PDF-")
+
+
+def pdf_document(result: FetchResult, *, requested_url: str) -> CrawledDocument | CrawlFailure:
+    """A PDF's text layer as a document; a scan (no text layer) is a failure that says so."""
+    try:
+        found = pdf_text(result.content)
+    except DocumentError as exc:
+        return CrawlFailure(requested_url, f"{result.url} could not be read: {exc}.")
+    return CrawledDocument(
+        url=result.url,
+        text=found.text,
+        title=found.title or found.text.split("\n", 1)[0].strip()[:200] or result.url,
+        raw_content="",  # binary; the text is what is kept
+        published_at=found.created_at,
+        author_name=found.author,
+        metadata={"format": "pdf", **({"requested_url": requested_url} if requested_url != result.url else {})},
         etag=result.validators.get("etag", ""),
         last_modified=result.validators.get("last_modified", ""),
     )

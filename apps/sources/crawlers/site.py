@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from apps.core.http import FetchError, FetchResult, HttpClient
-from apps.sources.crawlers.article import HTML_ACCEPT, article_document, conditions, failure_from, is_html
+from apps.sources.crawlers.article import (
+    HTML_ACCEPT,
+    article_document,
+    conditions,
+    failure_from,
+    is_html,
+    is_pdf,
+    pdf_document,
+)
 from apps.sources.crawlers.base import (
     CrawlFailure,
     CrawlItem,
@@ -28,10 +36,11 @@ from apps.sources.crawlers.extract import extract_article, extract_links
 DEFAULT_MAX_DEPTH = 3
 DEFAULT_MAX_PAGES = 200
 # Links to these are files, not pages: never fetched (a page's answer is checked by Content-Type too).
+# PDFs are fetched: their text layer is writing.
 NON_PAGE_EXTENSIONS = frozenset(
     (  # noqa: SIM905 - one word per extension reads better than 60 quoted strings
         "7z apk avi bin bmp bz2 css csv deb dmg doc docx epub exe flac gif gz ico iso jar jpeg jpg js json m4a mkv mov "
-        "mp3 mp4 mpeg msi odt ogg otf pdf png ppt pptx ps rar rpm rss svg tar tgz tif tiff ttf txt wav webm webp woff "
+        "mp3 mp4 mpeg msi odt ogg otf png ppt pptx ps rar rpm rss svg tar tgz tif tiff ttf txt wav webm webp woff "
         "woff2 xls xlsx xml xz zip"
     ).split()
 )
@@ -127,6 +136,10 @@ def _take_page(
 ) -> Generator[CrawlItem, None, list[str]]:
     """Yield the page's article (or why there is none), if it is an HTML page of the site; return its links."""
     final = normalise_url(result.url) or requested_url
+    if is_pdf(result) and scope.contains(final) and final not in stored:
+        stored.add(final)
+        yield pdf_document(result, requested_url=requested_url)
+        return []
     if not is_html(result):
         yield CrawlSkipped(requested_url, f"Not a page: the answer is {result.content_type or 'of no stated type'}.")
         return []
