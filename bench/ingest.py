@@ -265,11 +265,11 @@ def recrawl(folder: Path, base_url: str, pages: int) -> dict:
     from django.conf import settings
 
     from apps.documents.embedding import embedder
-    from apps.documents.text.chunking import default_token_counter
     from apps.sources.models import Author, Source
+    from lib.text.tokens import token_counter
 
     embedder()
-    default_token_counter()
+    token_counter()
     settings.CRAWLER_HOST_INTERVAL_S = float(os.environ.get("RECRAWL_HOST_INTERVAL_S", "1.0"))  # production's
     write_sitemap(folder, base_url, pages)
     results = {"host_interval_s": settings.CRAWLER_HOST_INTERVAL_S, "pages": pages}

@@ -2,9 +2,9 @@
 
 from xml.sax.saxutils import escape
 
-from apps.documents.text.cleaning import clean_text, content_hash
 from apps.sources.crawlers.base import SourceSpec
 from apps.sources.crawlers.feed import FeedCrawler
+from lib.text.cleaning import clean_text, content_hash
 from tests.sources.exports import EXPORTS, crawl, documents, zipped
 from tests.sources.webserver import serve_directory
 
