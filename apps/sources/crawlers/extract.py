@@ -25,6 +25,7 @@ one by one: "Next", "Prev", "Home" inside code or longer words, and a nav link n
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 import trafilatura
@@ -72,6 +73,9 @@ _DATE_META_NAMES = frozenset(
 _JSON_LD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
 _NAVIGATION_NAME_RE = re.compile(r"(site-|main-|top-)?(nav|navbar|navigation|navheader|navfooter|breadcrumbs?)")
 _LINK_SCHEMES = ("http://", "https://")
+_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
+_HEADING_LINE_RE = re.compile(r"^#{1,6} ", re.MULTILINE)
+_FRAMED_GROWTH_MAX = 1.15
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,17 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
     if tree is None:
         return None
     links, published_at, language = _links(tree, url), _stated_date(tree), _language(tree)
-    code_blocks = _prepare_tree(tree)
-    document = trafilatura.bare_extraction(tree, url=url, options=_extractor(url))
-    text = _body_to_text(document.body, code_blocks) if document is not None and document.body is not None else ""
+    unframed = not tree.xpath("//main | //article")
+    has_headings = bool(tree.xpath("//body//*[self::h1 or self::h2 or self::h3 or self::h4]"))
+    document, text = _extract(tree, url, frame=False)
+    if unframed and has_headings and not _HEADING_LINE_RE.search(text):
+        # No <main>/<article>: trafilatura fell back to a text recovery that keeps no heading (old
+        # DocBook pages). Framed, it keeps them; the framed text is taken unless it grew past the
+        # article (a frame around a page with sidebars makes them content too).
+        framed = _parse(page_html)
+        framed_document, framed_text = _extract(framed, url, frame=True) if framed is not None else (None, "")
+        if _HEADING_LINE_RE.search(framed_text) and len(framed_text) <= _FRAMED_GROWTH_MAX * max(len(text), 1):
+            document, text = framed_document, framed_text
     fallback = not text
     if fallback:
         # The page preparation above can leave trafilatura nothing it recognises as an article (a post
@@ -114,6 +126,13 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         language=language,
         links=links,
     )
+
+
+def _extract(tree: html.HtmlElement, url: str, *, frame: bool) -> tuple[Any, str]:
+    code_blocks = _prepare_tree(tree, frame=frame)
+    document = trafilatura.bare_extraction(tree, url=url, options=_extractor(url))
+    text = _body_to_text(document.body, code_blocks) if document is not None and document.body is not None else ""
+    return document, text
 
 
 def _extractor(url: str) -> Extractor:
@@ -159,7 +178,9 @@ def _parse(page_html: str) -> html.HtmlElement | None:
     if not page_html.strip():
         return None
     try:
-        return html.document_fromstring(page_html)
+        # Without comments, as trafilatura parses pages itself: its cleaning drops a comment with the text
+        # that follows it, and script-rendered pages put <!-- --> between the text nodes of a sentence.
+        return html.document_fromstring(page_html, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return None
 
@@ -178,7 +199,7 @@ def _links(tree: html.HtmlElement, url: str) -> list[str]:
     return list(links)
 
 
-def _prepare_tree(tree: html.HtmlElement) -> list[str]:
+def _prepare_tree(tree: html.HtmlElement, *, frame: bool) -> list[str]:
     """Adapt the page to trafilatura's main-content detection; return the page's code blocks, fenced.
 
     Measured on old DocBook pages (see the module docstring): trafilatura drops every block that holds
@@ -188,7 +209,7 @@ def _prepare_tree(tree: html.HtmlElement) -> list[str]:
     for anchor in tree.xpath("//a[not(@href)]"):
         anchor.drop_tag()
     _drop_navigation(tree)
-    if tree.body is not None and not tree.xpath("//main | //article"):
+    if frame and tree.body is not None and not tree.xpath("//main | //article"):
         frame = html.Element("main")
         frame.text, tree.body.text = tree.body.text, None
         frame.extend(list(tree.body))
