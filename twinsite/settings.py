@@ -137,6 +137,13 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 20 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With late acks, Redis hands a task that is not acknowledged within the visibility timeout to another
+# worker, even while the first still runs it: keep it above the longest task's hard time limit (training,
+# 12 h 5 min; tests/workers/test_broker_settings.py checks every task). A worker whose child process
+# dies requeues its task at once (reject_on_worker_lost); the timeout only matters if the whole worker vanishes.
+CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 13 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 # Queues the worker started by `manage.py serve` consumes; crawl, embed, dataset generation (llm) and

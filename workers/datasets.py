@@ -17,7 +17,7 @@ class GenerationTask(PipelineTask):
 _OPTIONS = {**PIPELINE_TASK_OPTIONS, "autoretry_for": (*TRANSIENT_ERRORS, ProviderUnavailable)}
 
 
-# Under Redis' one-hour visibility timeout, so acks_late never hands a live task to a second worker.
+# Under the broker's visibility timeout (CELERY_VISIBILITY_TIMEOUT_S): never handed to a second worker while alive.
 @shared_task(base=GenerationTask, soft_time_limit=3300, time_limit=3500, **_OPTIONS)
 def generate_datasets(generation_run_id: int) -> dict:
     try:

@@ -21,3 +21,6 @@ class CrawledDocument:
     author_name: str = ""  # as the page states it, if it does
     language: str = ""  # ISO 639-1 when known
     metadata: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable extras
+    etag: str = ""  # HTTP validators of what was fetched, for the next conditional request
+    last_modified: str = ""
+    listed_at: str = ""  # the sitemap's lastmod or the feed entry's date, as written there

@@ -44,6 +44,11 @@ class Document(models.Model):
     processing_error = models.TextField(blank=True)
     content_type = models.CharField(max_length=10, choices=ContentType.choices, default=ContentType.ARTICLE)
     gone_at = models.DateTimeField(null=True, blank=True, help_text="When the crawler found it removed upstream.")
+    # What a re-crawl needs to skip an unchanged page: the HTTP validators of the copy held, and the date the
+    # source lists it with (sitemap lastmod, feed entry date), as the source wrote it.
+    http_etag = models.CharField(max_length=500, blank=True)
+    http_last_modified = models.CharField(max_length=100, blank=True)
+    listed_at = models.CharField(max_length=100, blank=True)
     # Near-duplicates (the same post syndicated elsewhere) point at the first copy and are not embedded.
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"

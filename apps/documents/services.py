@@ -36,19 +36,36 @@ def documents_curate(*, documents: QuerySet[Document], state: str, reason: str =
     )
 
 
-def document_upsert(*, source: models.Model, crawled: CrawledDocument) -> tuple[Document, str]:
+def document_upsert(
+    *, source: models.Model, crawled: CrawledDocument, author: models.Model | None = None
+) -> tuple[Document, str]:
     """Store what a crawler found: "new", "changed" or "unchanged" (same cleaned text: no work at all).
 
-    ``source`` is the sources.Source row the document belongs to; its author is the document's.
+    ``source`` is the sources.Source row the document belongs to. ``author`` (a sources.Author): whom the
+    document is by, when the source carries several people's writing (default: the source's author).
     """
+    author = author or source.author
     text = clean_text(crawled.text)
     if not text.strip():
         raise TwinsiteError(f"{crawled.url}: no text could be extracted")
     digest = content_hash(text)
+    fetch_state = {
+        "http_etag": crawled.etag[:500],
+        "http_last_modified": crawled.last_modified[:100],
+        "listed_at": crawled.listed_at[:100],
+    }
     existing = Document.objects.filter(source=source, url=crawled.url).first()
     if existing is not None and existing.content_hash == digest:
+        # Same text: only what tells the next crawl how to skip it, and whose it is, may have moved.
+        changes = {name: value for name, value in fetch_state.items() if getattr(existing, name) != value}
+        if existing.author_id != author.pk:
+            changes["author"] = author
         if existing.gone_at is not None:  # it came back upstream
-            Document.objects.filter(pk=existing.pk).update(gone_at=None)
+            changes["gone_at"] = None
+        if changes:
+            Document.objects.filter(pk=existing.pk).update(**changes)
+            for name, value in changes.items():
+                setattr(existing, name, value)
         return existing, "unchanged"
     published_at = crawled.published_at
     if published_at is not None and timezone.is_naive(published_at):
@@ -60,7 +77,7 @@ def document_upsert(*, source: models.Model, crawled: CrawledDocument) -> tuple[
         source=source,
         url=crawled.url,
         defaults={
-            "author": source.author,
+            "author": author,
             "title": crawled.title[:500],
             "published_at": published_at,
             "raw_content": crawled.raw_content,
@@ -72,6 +89,7 @@ def document_upsert(*, source: models.Model, crawled: CrawledDocument) -> tuple[
             "status": Document.Status.PENDING,
             "processing_error": "",
             "gone_at": None,
+            **fetch_state,
         },
     )
     return document, "new" if created else "changed"

@@ -39,6 +39,8 @@ class CrawlRunInline(admin.TabularInline):
         "documents_changed",
         "documents_unchanged",
         "pages_failed",
+        "pages_skipped",
+        "pages_not_modified",
     ]
     readonly_fields = fields
 
@@ -104,13 +106,24 @@ class SourceAdmin(admin.ModelAdmin):
 class CrawlRunAdmin(admin.ModelAdmin):
     list_display = ["id", "source", "status", "progress", "started_at", "finished_at", "documents_new", "pages_failed"]
     list_filter = ["status", "source__kind", "source__author"]
-    readonly_fields = [*(field.name for field in CrawlRun._meta.fields if field.name != "errors"), "error_list"]
+    readonly_fields = [
+        *(field.name for field in CrawlRun._meta.fields if field.name not in ("errors", "skipped")),
+        "error_list",
+        "skipped_list",
+    ]
 
     @admin.display(description="Errors")
     def error_list(self, obj: CrawlRun) -> str:
         if not obj.errors:
             return "None"
         rows = format_html_join("", "<li><code>{}</code>: {}</li>", ((e["url"], e["error"]) for e in obj.errors))
+        return format_html("<ul>{}</ul>", rows)
+
+    @admin.display(description="Skipped, and why")
+    def skipped_list(self, obj: CrawlRun) -> str:
+        if not obj.skipped:
+            return "None"
+        rows = format_html_join("", "<li><code>{}</code>: {}</li>", ((s["url"], s["reason"]) for s in obj.skipped))
         return format_html("<ul>{}</ul>", rows)
 
     @admin.display(description="Progress")

@@ -8,7 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.sources.crawlers import guess_kind
 from apps.sources.models import Author, Source
+from apps.sources.options import OptionError, source_options_clean
 from apps.sources.selectors import author_find
 from apps.sources.services import crawl_run_enqueue, source_create
 
@@ -24,7 +26,17 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["id", "author", "kind", "url", "active", "schedule", "last_crawl_status", "last_crawled_at"]
+        fields = [
+            "id",
+            "author",
+            "kind",
+            "url",
+            "options",
+            "active",
+            "schedule",
+            "last_crawl_status",
+            "last_crawled_at",
+        ]
 
 
 class AuthorListApi(APIView):
@@ -42,6 +54,16 @@ class SourceListApi(APIView):
         url = serializers.CharField(max_length=2000)
         kind = serializers.ChoiceField(choices=Source.Kind.values, required=False)
         schedule = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        options = serializers.DictField(required=False, help_text="The kind's crawler options (see README).")
+
+        def validate(self, attrs: dict) -> dict:
+            if attrs.get("options"):
+                kind = attrs.get("kind") or guess_kind(attrs["url"].strip())
+                try:
+                    attrs["options"] = source_options_clean(kind=kind, options=attrs["options"])
+                except OptionError as exc:
+                    raise serializers.ValidationError({"options": [str(exc)]}) from None
+            return attrs
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "GET" else [IsAdminUser()]
@@ -59,7 +81,11 @@ class SourceListApi(APIView):
         if author is None:
             raise serializers.ValidationError({"author": [f"No author is called {fields['author']!r}."]})
         source = source_create(
-            author=author, url=fields["url"], kind=fields.get("kind"), schedule=fields.get("schedule", "")
+            author=author,
+            url=fields["url"],
+            kind=fields.get("kind"),
+            schedule=fields.get("schedule", ""),
+            options=fields.get("options") or {},
         )
         return Response(SourceSerializer(source).data, status=status.HTTP_201_CREATED)
 

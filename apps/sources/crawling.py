@@ -3,6 +3,11 @@
 Each new or changed document is handed to ``on_document`` (the worker queues
 its processing; ``--sync`` processes it in-process). A crawl of a source holds
 a PostgreSQL advisory lock, so two runs of one source never interleave.
+
+A run's counts describe the run once. A worker killed mid-crawl has its task delivered again
+(late acks): the next attempt starts the counts over, and a document that an earlier attempt of the
+same run stored counts as new or changed, not unchanged. After MAX_ATTEMPTS starts the run gives up
+and says why, instead of killing worker after worker.
 """
 
 import time
@@ -11,15 +16,25 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.documents.models import Document
 from apps.documents.services import document_upsert, documents_mark_gone
+from apps.sources.authorship import Attribution, AuthorNotAllowed
 from apps.sources.crawlers import crawler_for
-from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, SourceSpec
+from apps.sources.crawlers.base import (
+    CrawledDocument,
+    CrawlFailure,
+    CrawlSkipped,
+    CrawlUnchanged,
+    KnownPage,
+    SourceSpec,
+)
 from apps.sources.models import CrawlRun, Source
 from lib.errors import TwinsiteError
 
 _SAVE_EVERY_S = 1.0  # how often live counts reach the admin
 _LOCK_NAMESPACE = 7301  # advisory-lock key space for crawls: (namespace, source id)
 _MAX_ERRORS_KEPT = 500
+MAX_ATTEMPTS = 3
 
 DocumentCallback = Callable[[int], None]
 
@@ -66,18 +81,60 @@ def crawl_run_execute(
         run.errors = [{"url": source.url, "error": "Another crawl of this source is running; try again later."}]
         return _finish(run, CrawlRun.Status.FAILED)
     try:
+        if run.attempts >= MAX_ATTEMPTS:
+            run.errors = [*run.errors, {"url": source.url, "error": _gave_up(run.attempts)}][-_MAX_ERRORS_KEPT:]
+            return _finish(run, CrawlRun.Status.FAILED)
         return _crawl(run, source, on_document, progress)
     finally:
         _unlock_source(source.pk)
 
 
+def _gave_up(attempts: int) -> str:
+    return (
+        f"The crawl was started {attempts} times and its worker stopped each time before it finished "
+        "(killed, out of memory, or restarted); it was given up. Crawl again after fixing the cause."
+    )
+
+
+def known_pages(source: Source) -> dict[str, KnownPage]:
+    """What the source's stored documents tell a re-crawl: validators, listed dates, a site page's links."""
+    known = {}
+    rows = Document.objects.filter(source=source, gone_at__isnull=True).values_list(
+        "url", "http_etag", "http_last_modified", "listed_at", "metadata__links"
+    )
+    for url, etag, last_modified, listed_at, links in rows.iterator(chunk_size=2000):
+        known[url] = KnownPage(etag, last_modified, listed_at, tuple(links) if isinstance(links, list) else ())
+    return known
+
+
+def _start(run: CrawlRun) -> None:
+    """Begin an attempt: counts start over, so a redelivered task never counts a page twice."""
+    run.attempts += 1
+    redelivered = run.attempts > 1
+    run.status, run.finished_at = CrawlRun.Status.RUNNING, None
+    run.started_at = run.started_at if redelivered and run.started_at else timezone.now()
+    run.pages_fetched = run.pages_failed = run.pages_skipped = run.pages_not_modified = 0
+    run.documents_new = run.documents_changed = run.documents_unchanged = 0
+    run.progress_done = run.progress_total = 0
+    run.skipped = []
+    note = f"Attempt {run.attempts}: the previous one stopped with its worker; the counts start over."
+    run.errors = [{"url": run.source.url, "error": note}] if redelivered else []
+    run.save()
+    Source.objects.filter(pk=run.source_id).update(last_crawl_status=Source.CrawlStatus.RUNNING)
+
+
 def _crawl(
     run: CrawlRun, source: Source, on_document: DocumentCallback, progress: Callable[[CrawlRun], None] | None
 ) -> CrawlRun:
-    run.status, run.started_at, run.finished_at = CrawlRun.Status.RUNNING, timezone.now(), None
-    run.save()
-    Source.objects.filter(pk=source.pk).update(last_crawl_status=Source.CrawlStatus.RUNNING)
-    spec = SourceSpec(url=source.url, kind=source.kind, options=source.options, author_name=source.author.name)
+    _start(run)
+    spec = SourceSpec(
+        url=source.url,
+        kind=source.kind,
+        options=source.options,
+        author_name=source.author.name,
+        known=known_pages(source),
+    )
+    attribution = Attribution(source)
     seen: set[str] = set()
     entry_failed = False
     last_save = time.monotonic()
@@ -89,6 +146,22 @@ def _crawl(
         run.pages_failed += 1
         run.errors = [*run.errors, {"url": url, "error": error}][-_MAX_ERRORS_KEPT:]
 
+    def skipped(url: str, reason: str) -> None:
+        run.pages_skipped += 1
+        run.skipped = [*run.skipped, {"url": url, "reason": reason}][-_MAX_ERRORS_KEPT:]
+
+    def stored(document: Document, outcome: str) -> None:
+        if outcome == "unchanged" and run.attempts > 1 and document.updated_at >= run.started_at:
+            outcome = "new" if document.created_at >= run.started_at else "changed"  # an earlier attempt's work
+        if outcome == "unchanged":
+            run.documents_unchanged += 1
+            if document.status == document.Status.PENDING:  # its processing never finished
+                on_document(document.pk)
+        else:
+            run.documents_new += outcome == "new"
+            run.documents_changed += outcome == "changed"
+            on_document(document.pk)
+
     crawler = crawler_for(source.kind)
     try:
         for item in crawler.crawl(spec, progress=record_progress):
@@ -98,23 +171,31 @@ def _crawl(
                 entry_failed |= item.url == spec.url
                 if item.gone:
                     documents_mark_gone(source=source, urls={item.url})
+            elif isinstance(item, CrawlSkipped):
+                skipped(item.url, item.reason)
+            elif isinstance(item, CrawlUnchanged):
+                document = Document.objects.filter(source=source, url=item.url).first()
+                if document is None:  # the crawler's knowledge was stale: nothing to count as unchanged
+                    continue
+                seen.add(item.url)
+                run.pages_not_modified += 1
+                if document.gone_at is not None:
+                    Document.objects.filter(pk=document.pk).update(gone_at=None)
+                stored(document, "unchanged")
             elif isinstance(item, CrawledDocument):
                 run.pages_fetched += 1
                 seen.add(item.url)
                 try:
+                    author = attribution.author_for(item.author_name)
                     with transaction.atomic():
-                        document, outcome = document_upsert(source=source, crawled=item)
+                        document, outcome = document_upsert(source=source, crawled=item, author=author)
+                except AuthorNotAllowed as exc:
+                    skipped(item.url, f"Not stored: {exc}.")
+                    continue
                 except TwinsiteError as exc:
                     failed(item.url, str(exc))
                     continue
-                if outcome == "unchanged":
-                    run.documents_unchanged += 1
-                    if document.status == document.Status.PENDING:  # its processing never finished
-                        on_document(document.pk)
-                else:
-                    run.documents_new += outcome == "new"
-                    run.documents_changed += outcome == "changed"
-                    on_document(document.pk)
+                stored(document, outcome)
             if time.monotonic() - last_save > _SAVE_EVERY_S:
                 run.save()
                 last_save = time.monotonic()
@@ -128,7 +209,8 @@ def _crawl(
         _finish(run, CrawlRun.Status.FAILED)
         raise
 
-    if run.pages_fetched == 0 and run.pages_failed:
+    succeeded = run.pages_fetched + run.pages_not_modified
+    if succeeded == 0 and run.pages_failed:
         status = CrawlRun.Status.FAILED
     elif run.pages_failed:
         status = CrawlRun.Status.PARTIAL

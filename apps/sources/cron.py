@@ -1,7 +1,13 @@
-"""Five-field cron expressions, as django-celery-beat's CrontabSchedule stores them."""
+"""Five-field cron expressions, checked by the parser beat itself runs them with.
+
+django-celery-beat stores the five fields as text and builds a ``TzAwareCrontab`` from them on each
+tick; when Celery's parser rejects a field (``7`` as a weekday, the 31st of February), beat logs the
+error and the task silently never runs. So the expression is validated by building that very object.
+"""
+
+from django_celery_beat.tzcrontab import TzAwareCrontab
 
 _FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
-_RANGES = {"minute": (0, 59), "hour": (0, 23), "day_of_month": (1, 31), "month_of_year": (1, 12), "day_of_week": (0, 7)}
 
 
 def cron_fields(expression: str) -> dict[str, str]:
@@ -15,15 +21,18 @@ def cron_fields(expression: str) -> dict[str, str]:
 
 
 def cron_validate(expression: str) -> None:
-    """Raise ValueError naming the field that is out of range or malformed."""
-    for name, value in cron_fields(expression).items():
-        low, high = _RANGES[name]
-        for item in value.split(","):
-            base, _, step = item.partition("/")
-            if step and not (step.isdigit() and int(step) > 0):
-                raise ValueError(f'cron {name.replace("_", " ")} "{value}": step "{step}" is not a positive number')
-            if base == "*":
-                continue
-            for bound in base.split("-", 1):
-                if not bound.isdigit() or not low <= int(bound) <= high:
-                    raise ValueError(f'cron {name.replace("_", " ")} "{value}" must use numbers {low}-{high}')
+    """Raise ValueError naming the field Celery rejects. Names (``mon``, ``jan``) are accepted as Celery does."""
+    fields = cron_fields(expression)
+    for name, value in fields.items():
+        try:  # one field at a time first, so the message can name it
+            TzAwareCrontab(**{name: value})
+        except ValueError as exc:
+            raise ValueError(f'cron {name.replace("_", " ")} "{value}": {_reason(exc)}') from None
+    try:
+        TzAwareCrontab(**fields)
+    except ValueError as exc:  # e.g. day 31 in a month that never has one
+        raise ValueError(f'cron "{expression}": {_reason(exc)}') from None
+
+
+def _reason(exc: ValueError) -> str:
+    return str(exc).rstrip(".") or "not accepted by Celery"

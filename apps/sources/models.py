@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.sources.cron import cron_validate
+from apps.sources.options import OptionError, source_options_clean
 from lib.text.names import name_fold
 
 
@@ -84,8 +85,10 @@ class Source(models.Model):
                 cron_validate(self.schedule)
             except ValueError as exc:
                 raise ValidationError({"schedule": str(exc)}) from None
-        if not isinstance(self.options, dict):
-            raise ValidationError({"options": "Options are a JSON object."})
+        try:
+            self.options = source_options_clean(kind=self.kind, options=self.options)
+        except OptionError as exc:
+            raise ValidationError({"options": str(exc)}) from None
 
 
 class CrawlRun(models.Model):
@@ -106,6 +109,14 @@ class CrawlRun(models.Model):
     documents_changed = models.PositiveIntegerField(default=0)
     documents_unchanged = models.PositiveIntegerField(default=0)
     pages_failed = models.PositiveIntegerField(default=0)
+    # Pages the crawl reached but stored nothing for, each with its reason (a link-only page, a response,
+    # a draft left out...): every URL fetched ends as a document, a failure or one of these.
+    pages_skipped = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True)
+    # Of the unchanged documents, those not even fetched again: a 304 answer, or a listed date unchanged.
+    pages_not_modified = models.PositiveIntegerField(default=0)
+    # How many times a worker started this run: a worker killed mid-crawl has its task delivered again.
+    attempts = models.PositiveSmallIntegerField(default=0)
     # Live progress while it runs: items the crawler handled, and its estimate of the total (0: unknown).
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
@@ -130,6 +141,8 @@ class CrawlRun(models.Model):
             "changed": self.documents_changed,
             "unchanged": self.documents_unchanged,
             "failed": self.pages_failed,
+            "skipped": self.pages_skipped,
+            "not_modified": self.pages_not_modified,
         }
 
     @property

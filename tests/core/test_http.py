@@ -15,39 +15,10 @@ from apps.core.http import (
     RobotsDisallowedError,
     TooManyRedirectsError,
 )
-from tests.core.http_site import LocalSite, answer, endless, redirect
+from tests.core.conftest import USER_AGENT  # noqa: F401 - named in assertions
+from tests.core.http_site import answer, endless, redirect
 
-USER_AGENT = "TwinsiteTest/1.0 (+https://twinsite.example/bot)"
 ARTICLE = "<html><head><title>On gardens</title></head><body><article><p>I plant tomatoes in May.</p></article></body>"
-
-
-@pytest.fixture
-def site():
-    with LocalSite() as local_site:
-        yield local_site
-
-
-@pytest.fixture
-def client_for(site):
-    """Builds clients allowed to reach the test site; every limit can be overridden per test."""
-    clients: list[HttpClient] = []
-
-    def make(**overrides) -> HttpClient:
-        options = {
-            "allowed_hosts": [f"127.0.0.1:{site.port}"],
-            "user_agent": USER_AGENT,
-            "timeout_s": 5.0,
-            "max_bytes": 1024 * 1024,
-            "max_redirects": 3,
-            "host_interval_s": 0.0,
-            "respect_robots": False,
-        }
-        clients.append(HttpClient(**(options | overrides)))
-        return clients[-1]
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def test_page_is_fetched_with_an_honest_user_agent(site, client_for):

@@ -67,3 +67,8 @@ def crawl(source: Source) -> tuple[CrawlRun, int]:
     for document_id in changed:
         document_process(document_id=document_id)
     return run, chunks_embed_pending()
+
+
+def run_once(source: Source) -> CrawlRun:
+    """One crawl, documents stored but not processed."""
+    return crawl_run_execute(run_id=crawl_run_create(source=source).pk, on_document=lambda _id: None)

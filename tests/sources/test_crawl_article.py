@@ -79,3 +79,27 @@ def test_refused_address_is_a_failure_not_an_exception(web):
     assert failure.url == url
     assert failure.gone is False
     assert "/blog/posts/timeouts.html" not in web.requested
+
+
+def test_a_pdf_on_a_site_is_read_by_its_text_layer_and_a_scan_is_a_failure(tmp_path, crawl_settings):
+    import shutil
+
+    from tests.sources.exports import EXPORTS
+    from tests.sources.webserver import serve_directory
+
+    for name in ("shared-mime-info-spec-p1-3.pdf", "scanned-page.pdf"):
+        shutil.copy(EXPORTS / "pdf" / name, tmp_path / name)
+    with serve_directory(tmp_path) as site, site.client() as client:
+        crawler = ArticleCrawler(client)
+        [spec] = crawler.crawl(SourceSpec(url=f"{site.base_url}/shared-mime-info-spec-p1-3.pdf", kind="article"))
+        [scan] = crawler.crawl(SourceSpec(url=f"{site.base_url}/scanned-page.pdf", kind="article"))
+
+    assert isinstance(spec, CrawledDocument)
+    assert spec.title == "Shared MIME-info Database"
+    assert spec.metadata["format"] == "pdf"
+    assert "1.2. What is this spec?" in spec.text
+    assert isinstance(scan, CrawlFailure)
+    assert scan.error == (
+        f"{site.base_url}/scanned-page.pdf could not be read: its 1 page(s) have no text layer (a scanned PDF?);"
+        " OCR is not done here."
+    )

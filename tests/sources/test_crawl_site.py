@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, SourceSpec
+from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlSkipped, SourceSpec
 from apps.sources.crawlers.site import SiteCrawler, normalise_url
 from tests.sources.webserver import ABS_GUIDE, needs_abs_guide, serve_directory, served_web_fixtures
 
@@ -46,12 +46,13 @@ def test_crawl_stays_in_the_start_directory_on_one_host_breadth_first(web):
         "/site/docs/index.html",
         "/site/docs/api.html",
         "/site/docs/guide/intro.html",
+        "/site/docs/data",  # not a page: skipped, with its reason
         "/site/docs/private/notes.html",  # disallowed by robots.txt: a failure, not a page
         "/site/docs/guide/advanced.html",
         "/site/docs/guide/deep/level2.html",
         "/site/docs/guide/deep/level3.html",  # three links away: the default max_depth
     ]
-    failure = items[3]
+    failure = items[4]
     assert isinstance(failure, CrawlFailure) and "robots.txt" in failure.error
     documents = [item for item in items if isinstance(item, CrawledDocument)]
     assert [document.title for document in documents] == [
@@ -72,6 +73,11 @@ def test_crawl_stays_in_the_start_directory_on_one_host_breadth_first(web):
     assert "/site/docs/diagram.png" not in fetched  # not a page, by its extension
     assert "/site/docs/guide/deep/level4.html" not in fetched  # past max_depth
     assert "/site/docs/data" in fetched  # no extension: fetched, then skipped by its Content-Type
+    [data] = [item for item in items if isinstance(item, CrawlSkipped)]  # and the run says why
+    assert (data.url, data.reason) == (
+        web.base_url + "/site/docs/data",
+        "Not a page: the answer is application/octet-stream.",
+    )
     assert web.requested.count("/site/docs/guide/intro.html") == 1  # the #setup link is the same page
     assert not any("localhost" in item.url or "example.com" in item.url for item in items)
     assert calls == [(done, None) for done in range(1, 9)]  # 8 fetches: 6 pages, the data file, the refusal
@@ -85,6 +91,7 @@ def test_max_depth_and_max_pages_bound_the_crawl(web):
         "/site/docs/index.html",
         "/site/docs/api.html",
         "/site/docs/guide/intro.html",
+        "/site/docs/data",  # skipped, with its reason
         "/site/docs/private/notes.html",
     ]
     assert paths(web, capped) == ["/site/docs/index.html", "/site/docs/api.html"]

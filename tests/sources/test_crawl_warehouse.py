@@ -135,7 +135,7 @@ def test_progress_counts_records(dump):
 
     list(WarehouseCrawler().crawl(SourceSpec(url=str(dump), kind="warehouse"), progress=lambda *a: reports.append(a)))
 
-    assert reports[-1] == (5, 5)  # 2 articles, 2 posts, 1 repository
+    assert reports[-1] == (5, None)  # 2 articles, 2 posts, 1 repository; read as it goes, so no total up front
 
 
 def test_malformed_or_missing_dumps_are_clear_errors(dump, tmp_path):
@@ -164,3 +164,36 @@ def test_unreachable_mongodb_is_a_clear_error_without_the_password():
 def test_invalid_mongodb_uri_is_a_clear_error():
     with pytest.raises(WarehouseError, match="not a valid MongoDB URI"):
         crawl("mongodb://")
+
+
+def test_a_json_array_dump_is_decoded_record_by_record_across_read_boundaries():
+    from io import StringIO
+
+    from apps.sources.crawlers.warehouse import _array_records
+
+    dump = StringIO(json.dumps(ARTICLES, indent=2)[1:])  # past the opening "[", as dump_records leaves it
+
+    records = list(_array_records(dump, chunk_chars=7))  # every record spans several reads
+
+    assert [record["link"] for record in records] == [article["link"] for article in ARTICLES]
+
+
+@pytest.mark.django_db
+def test_the_handbook_dump_attributes_each_document_to_its_author(dump):
+    from apps.documents.models import Document
+    from apps.sources.models import Source
+    from tests.factories import make_author
+    from tests.sources.blog import run_once
+
+    paul = make_author(name="Paul Iusztin")
+    source = Source.objects.create(
+        author=paul, kind="warehouse", url=str(dump), options={"authors": ["Paul Iusztin", "Maxime Labonne"]}
+    )
+
+    run = run_once(source)
+
+    assert run.status == "partial"  # the blank post is a recorded failure
+    by_author = sorted(Document.objects.filter(source=source).values_list("author__name", "title"))
+    assert by_author[0] == ("Maxime Labonne", "Merging models")
+    assert {name for name, _ in by_author[1:]} == {"Paul Iusztin"}
+    assert len(by_author) == 5  # 2 articles, 1 post with text, 2 repository files

@@ -50,7 +50,11 @@ class HttpClient:
         self._max_bytes = max_bytes
         self._max_redirects = max_redirects
         self._pacer = HostPacer(host_interval_s)
-        self._robots = RobotsRules(self._fetch_robots_txt, user_agent) if respect_robots else None
+        self._robots = (
+            RobotsRules(self._fetch_robots_txt, user_agent, on_crawl_delay=self._pacer.raise_interval)
+            if respect_robots
+            else None
+        )
 
     @classmethod
     def from_settings(cls) -> "HttpClient":
@@ -64,8 +68,18 @@ class HttpClient:
             respect_robots=settings.CRAWLER_RESPECT_ROBOTS,
         )
 
-    def get(self, url: str, *, accept: str | None = None) -> FetchResult:
-        return self._follow(url, accept=accept or DEFAULT_ACCEPT, obey_robots=self._robots is not None)
+    def get(self, url: str, *, accept: str | None = None, etag: str = "", last_modified: str = "") -> FetchResult:
+        """The answer at url. Given the validators of a copy already held (``etag``, ``last_modified``),
+        the request is conditional and an unchanged page answers ``status == 304`` with no content."""
+        conditions = {"If-None-Match": etag, "If-Modified-Since": last_modified}
+        headers = {name: value for name, value in conditions.items() if value}
+        return self._follow(
+            url, accept=accept or DEFAULT_ACCEPT, obey_robots=self._robots is not None, conditions=headers
+        )
+
+    def host_interval_s(self, url: str) -> float:
+        """The pause this client keeps between two requests to url's host (a Crawl-delay may have raised it)."""
+        return self._pacer.interval_for(self._checked_host(url))
 
     def close(self) -> None:
         self._session.close()
@@ -81,7 +95,9 @@ class HttpClient:
     def _fetch_robots_txt(self, robots_url: str) -> FetchResult:
         return self._follow(robots_url, accept="text/plain", obey_robots=False)
 
-    def _follow(self, url: str, *, accept: str, obey_robots: bool) -> FetchResult:
+    def _follow(
+        self, url: str, *, accept: str, obey_robots: bool, conditions: dict[str, str] | None = None
+    ) -> FetchResult:
         # Redirects are followed here, not by requests, so every hop passes robots and pacing too
         # (the address rules are enforced on each connection by the transport).
         current = url
@@ -92,7 +108,7 @@ class HttpClient:
             self._pacer.wait_turn(host)
             with (
                 RequestDeadline(self._timeout_s) as deadline,
-                closing(self._send(current, accept, deadline)) as response,
+                closing(self._send(current, accept, deadline, conditions or {})) as response,
             ):
                 location = response.headers.get("location")
                 if response.status_code in _REDIRECT_STATUSES and location:
@@ -107,11 +123,11 @@ class HttpClient:
         except AddressRefused as refused:
             raise BlockedAddressError(url, f"Refusing to fetch {url}: {refused.reason}.") from None
 
-    def _send(self, url: str, accept: str, deadline: RequestDeadline) -> requests.Response:
+    def _send(self, url: str, accept: str, deadline: RequestDeadline, conditions: dict[str, str]) -> requests.Response:
         timeout = (self._timeout_s, self._timeout_s)
         try:
             return self._session.get(
-                url, headers={"Accept": accept}, stream=True, allow_redirects=False, timeout=timeout
+                url, headers={"Accept": accept, **conditions}, stream=True, allow_redirects=False, timeout=timeout
             )
         except AddressRefused as refused:
             raise BlockedAddressError(url, f"Refusing to fetch {url}: {refused.reason}.") from None
@@ -123,6 +139,8 @@ class HttpClient:
     def _result(self, url: str, response: requests.Response, deadline: RequestDeadline) -> FetchResult:
         status = response.status_code
         headers = {name.lower(): value for name, value in response.headers.items()}
+        if status == 304:  # the copy we hold is current: nothing to read
+            return FetchResult(url=url, status=status, headers=headers, content=b"", encoding=None)
         succeeded = 200 <= status < 300
         # Error pages are only read far enough to recognise a bot challenge.
         content = self._read_body(url, response, deadline, whole=succeeded)

@@ -3,6 +3,8 @@
 import codecs
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 
 import charset_normalizer
@@ -34,8 +36,33 @@ class FetchResult:
             return _detected_text(self.content)
 
     @property
+    def not_modified(self) -> bool:
+        """A conditional request found the copy held unchanged (HTTP 304)."""
+        return self.status == 304
+
+    @property
+    def validators(self) -> dict[str, str]:
+        """What to send next time to ask only for a changed page: {"etag", "last_modified"}, when usable.
+
+        A Last-Modified within a second of the answer's Date is not kept (RFC 9110 8.8.2.2): the page may
+        change again within that same second, and If-Modified-Since would then hide the change.
+        """
+        found = {"etag": self.headers.get("etag", "")}
+        modified, answered = _http_date(self.headers.get("last-modified")), _http_date(self.headers.get("date"))
+        if modified is not None and (answered is None or (answered - modified).total_seconds() >= 1):
+            found["last_modified"] = self.headers["last-modified"]
+        return {name: value for name, value in found.items() if value}
+
+    @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _http_date(value: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def encoding_from_content_type(content_type: str) -> str | None:

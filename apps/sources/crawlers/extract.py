@@ -25,19 +25,32 @@ one by one: "Next", "Prev", "Home" inside code or longer words, and a nav link n
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 import trafilatura
 from lxml import etree, html
 from trafilatura.settings import Extractor, set_date_params
 
+from lib.html_text import code_language, fence, html_to_text
+
 _CODE_PLACEHOLDER = "TWINSITECODEBLOCK{}X"
 _CODE_PLACEHOLDER_RE = re.compile(r"\s*[ \t|]*TWINSITECODEBLOCK(\d+)X[ \t|]*\s*")
-_LANGUAGE_CLASS_RE = re.compile(r"(?:^|\s)(?:language|lang|highlight|brush:?)-?\s*([A-Za-z0-9_+#.-]+)")
 _XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACE_RE = re.compile(r"\s+")
-_LINE_BREAK = "\ue000"  # a private-use character: never in real text
-_NESTED_BLOCKS = ("p", "head", "item", "quote", "list", "code", "cell", "row", "table")
+_XML_TO_HTML = {
+    "doc": "div",
+    "body": "div",
+    "main": "div",
+    "p": "p",
+    "item": "li",
+    "quote": "blockquote",
+    "lb": "br",
+    "table": "table",
+    "row": "tr",
+    "cell": "td",
+    "div": "div",
+}
 # Where pages state their publication time (Open Graph, schema.org, Dublin Core, Highwire, news CMSs).
 _DATE_META_NAMES = frozenset(
     {
@@ -60,6 +73,9 @@ _DATE_META_NAMES = frozenset(
 _JSON_LD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
 _NAVIGATION_NAME_RE = re.compile(r"(site-|main-|top-)?(nav|navbar|navigation|navheader|navfooter|breadcrumbs?)")
 _LINK_SCHEMES = ("http://", "https://")
+_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
+_HEADING_LINE_RE = re.compile(r"^#{1,6} ", re.MULTILINE)
+_FRAMED_GROWTH_MAX = 1.15
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,7 @@ class ExtractedPage:
     published_at: datetime | None = None
     language: str = ""  # ISO 639-1
     links: list[str] = field(default_factory=list)  # absolute http(s) URLs, fragments dropped, in page order
+    fallback: bool = False  # the tuned extraction found nothing; trafilatura's defaults did
 
 
 def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
@@ -78,12 +95,30 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
     if tree is None:
         return None
     links, published_at, language = _links(tree, url), _stated_date(tree), _language(tree)
-    code_blocks = _prepare_tree(tree)
-    document = trafilatura.bare_extraction(tree, url=url, options=_extractor(url))
-    text = _body_to_text(document.body, code_blocks) if document is not None and document.body is not None else ""
+    unframed = not tree.xpath("//main | //article")
+    has_headings = bool(tree.xpath("//body//*[self::h1 or self::h2 or self::h3 or self::h4]"))
+    document, text = _extract(tree, url, frame=False)
+    if unframed and has_headings and not _HEADING_LINE_RE.search(text):
+        # No <main>/<article>: trafilatura fell back to a text recovery that keeps no heading (old
+        # DocBook pages). Framed, it keeps them; the framed text is taken unless it grew past the
+        # article (a frame around a page with sidebars makes them content too).
+        framed = _parse(page_html)
+        framed_document, framed_text = _extract(framed, url, frame=True) if framed is not None else (None, "")
+        if _HEADING_LINE_RE.search(framed_text) and len(framed_text) <= _FRAMED_GROWTH_MAX * max(len(text), 1):
+            document, text = framed_document, framed_text
+    fallback = not text
+    if fallback:
+        # The page preparation above can leave trafilatura nothing it recognises as an article (a post
+        # in a layout table, say); its default settings on the untouched page may still find one.
+        fresh = _parse(page_html)
+        if fresh is not None:
+            _drop_navigation(fresh)
+        document = trafilatura.bare_extraction(fresh, url=url, options=_extractor(url)) if fresh is not None else None
+        text = _body_to_text(document.body, []) if document is not None and document.body is not None else ""
     if not text:
         return None
     return ExtractedPage(
+        fallback=fallback,
         title=_clean(document.title or ""),
         text=text,
         author=_clean(document.author or ""),
@@ -91,6 +126,13 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         language=language,
         links=links,
     )
+
+
+def _extract(tree: html.HtmlElement, url: str, *, frame: bool) -> tuple[Any, str]:
+    code_blocks = _prepare_tree(tree, frame=frame)
+    document = trafilatura.bare_extraction(tree, url=url, options=_extractor(url))
+    text = _body_to_text(document.body, code_blocks) if document is not None and document.body is not None else ""
+    return document, text
 
 
 def _extractor(url: str) -> Extractor:
@@ -116,12 +158,12 @@ def _extractor(url: str) -> Extractor:
 
 
 def extract_fragment_text(fragment_html: str, *, url: str) -> str:
-    """The text of an HTML fragment that is all content (a feed entry's body), in the same convention."""
-    page = extract_article(f"<html><body><article>{fragment_html}</article></body></html>", url=url)
-    if page is not None:
-        return page.text
-    tree = _parse(f"<html><body>{fragment_html}</body></html>")
-    return _clean(tree.text_content()) if tree is not None else ""
+    """The text of an HTML fragment that is all content (a feed entry's body), in the same convention.
+
+    No boilerplate removal: the fragment is the post, as an export holds it, and it is written by the
+    same writer, so the feed's copy and the export's copy of a post are the same text.
+    """
+    return html_to_text(_XML_DECLARATION_RE.sub("", fragment_html, count=1))
 
 
 def extract_links(page_html: str, *, url: str) -> list[str]:
@@ -136,7 +178,9 @@ def _parse(page_html: str) -> html.HtmlElement | None:
     if not page_html.strip():
         return None
     try:
-        return html.document_fromstring(page_html)
+        # Without comments, as trafilatura parses pages itself: its cleaning drops a comment with the text
+        # that follows it, and script-rendered pages put <!-- --> between the text nodes of a sentence.
+        return html.document_fromstring(page_html, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return None
 
@@ -155,7 +199,7 @@ def _links(tree: html.HtmlElement, url: str) -> list[str]:
     return list(links)
 
 
-def _prepare_tree(tree: html.HtmlElement) -> list[str]:
+def _prepare_tree(tree: html.HtmlElement, *, frame: bool) -> list[str]:
     """Adapt the page to trafilatura's main-content detection; return the page's code blocks, fenced.
 
     Measured on old DocBook pages (see the module docstring): trafilatura drops every block that holds
@@ -164,19 +208,24 @@ def _prepare_tree(tree: html.HtmlElement) -> list[str]:
     """
     for anchor in tree.xpath("//a[not(@href)]"):
         anchor.drop_tag()
-    for element in tree.xpath("//*[@class or @id]"):
-        # trafilatura's rules miss upper-case names (DocBook's NAVHEADER); lower-casing every class
-        # made it drop sidebars and notes, so only navigation is removed here.
-        names = f"{element.get('class', '')} {element.get('id', '')}".lower().split()
-        if any(_NAVIGATION_NAME_RE.fullmatch(name) for name in names) and element.getparent() is not None:
-            element.drop_tree()
-    if tree.body is not None and not tree.xpath("//main | //article"):
+    _drop_navigation(tree)
+    if frame and tree.body is not None and not tree.xpath("//main | //article"):
         frame = html.Element("main")
         frame.text, tree.body.text = tree.body.text, None
         frame.extend(list(tree.body))
         tree.body.append(frame)
     _unwrap_layout_tables(tree)
     return _replace_code_blocks(tree)
+
+
+def _drop_navigation(tree: html.HtmlElement) -> None:
+    for element in tree.xpath("//nav | //*[@class or @id]"):
+        # trafilatura's rules miss upper-case names (DocBook's NAVHEADER); lower-casing every class
+        # made it drop sidebars and notes, so only navigation is removed here.
+        names = f"{element.get('class', '')} {element.get('id', '')}".lower().split()
+        navigation = element.tag == "nav" or any(_NAVIGATION_NAME_RE.fullmatch(name) for name in names)
+        if navigation and element.getparent() is not None:
+            element.drop_tree()
 
 
 def _unwrap_layout_tables(tree: html.HtmlElement) -> None:
@@ -211,7 +260,7 @@ def _replace_code_blocks(tree: html.HtmlElement) -> list[str]:
     for pre in tree.xpath("//pre[not(ancestor::pre)]"):
         for line_break in pre.iter("br"):
             line_break.tail = "\n" + (line_break.tail or "")
-        fenced.append(_fence(pre.text_content(), _code_language(pre)))
+        fenced.append(fence(pre.text_content(), code_language(pre)))
         placeholder = html.Element("p")
         placeholder.text = _CODE_PLACEHOLDER.format(len(fenced) - 1)
         placeholder.tail = pre.tail
@@ -219,25 +268,9 @@ def _replace_code_blocks(tree: html.HtmlElement) -> list[str]:
     return fenced
 
 
-def _fence(code: str, language: str) -> str:
-    fence = "```"
-    while fence in code:
-        fence += "`"
-    body = code[:-1] if code.endswith("\n") else code
-    return f"{fence}{language}\n{body}\n{fence}"
-
-
-def _code_language(pre: html.HtmlElement) -> str:
-    classes = " ".join([pre.get("class", "")] + [code.get("class", "") for code in pre.iter("code")])
-    match = _LANGUAGE_CLASS_RE.search(classes)
-    return match.group(1).lower() if match else ""
-
-
 def _body_to_text(body: etree._Element, code_blocks: list[str]) -> str:
-    blocks: list[str] = []
-    for element in body:
-        _append_block(element, blocks, code_blocks, depth=0)
-    text = "\n\n".join(block for block in blocks if block)
+    """trafilatura's XML body, written by the one HTML writer (lib.html_text) that exports use too."""
+    text = html_to_text(_as_html(body))
     # A listing may sit inside a table cell or a list item: it still becomes a block of its own.
     return _CODE_PLACEHOLDER_RE.sub(lambda match: _code_block(match, code_blocks), text).strip()
 
@@ -247,44 +280,34 @@ def _code_block(match: re.Match[str], code_blocks: list[str]) -> str:
     return f"\n\n{code_blocks[index]}\n\n" if index < len(code_blocks) else match.group(0)
 
 
-def _append_block(element: etree._Element, blocks: list[str], code_blocks: list[str], *, depth: int) -> None:
-    """Serialise one block of trafilatura's XML body (head, p, list, code, quote, table, ...)."""
-    tag = element.tag
-    if tag == "list":
-        items = [_list_lines(item, depth) for item in element.iterchildren("item")]
-        blocks.append("\n".join(line for lines in items for line in lines))
-    elif tag == "table":
-        rows = [[_inline(cell) for cell in row.iterchildren("cell")] for row in element.iter("row")]
-        blocks.append("\n".join(" | ".join(cell for cell in row if cell) for row in rows if any(row)))
-    elif tag == "code" and "\n" in "".join(element.itertext()):
-        blocks.append(_fence("".join(element.itertext()), ""))
+def _as_html(element: etree._Element) -> html.HtmlElement:
+    """trafilatura's XML elements (head, p, list, item, quote, code, hi, lb, table, row, cell) as HTML."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    rend = element.get("rend") or ""
+    if tag == "head":
+        name = rend if re.fullmatch(r"h[1-6]", rend) else "h2"
+    elif tag == "code":
+        name = "pre" if "\n" in "".join(element.itertext()) else "code"
+    elif tag == "list":
+        name = "ol" if rend == "ol" else "ul"
     else:
-        text = _inline(element)
-        rend = element.get("rend") or ""
-        if tag == "head" and text:
-            text = f"{'#' * (int(rend[1]) if re.fullmatch(r'h[1-6]', rend) else 2)} {text}"
-        blocks.append(text)
+        name = _XML_TO_HTML.get(tag, "span")
+    converted = html.Element(name)
+    converted.text = element.text
+    for child in element:
+        if isinstance(child.tag, str) and child.tag != "graphic":
+            converted.append(_as_html(child))
+            converted[-1].tail = child.tail
+        elif child.tail:  # a dropped image's following text stays
+            _append_text(converted, child.tail)
+    return converted
 
 
-def _list_lines(item: etree._Element, depth: int) -> list[str]:
-    nested = [child for child in item if child.tag == "list"]
-    for child in nested:
-        item.remove(child)  # serialised below as indented items, not run into this item's text
-    lines = [f"{'  ' * depth}- {_inline(item)}"]
-    for child in nested:
-        for sub_item in child.iterchildren("item"):
-            lines.extend(_list_lines(sub_item, depth + 1))
-    return lines
-
-
-def _inline(element: etree._Element) -> str:
-    """The element's text with whitespace runs collapsed, as a browser shows it; <br> stays a line break."""
-    for line_break in element.iter("lb"):
-        line_break.tail = _LINE_BREAK + (line_break.tail or "")
-    for block in element.iterdescendants(*_NESTED_BLOCKS):
-        block.tail = " " + (block.tail or "")  # paragraphs inside a cell or item must not run together
-    lines = "".join(element.itertext()).split(_LINE_BREAK)
-    return "\n".join(_clean(line) for line in lines if line.strip())
+def _append_text(parent: html.HtmlElement, text: str) -> None:
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
 
 
 def _clean(text: str) -> str:

@@ -13,12 +13,22 @@ from typing import Any
 import feedparser
 
 from apps.core.http import FetchError, FetchResult, HttpClient
-from apps.sources.crawlers.article import HTML_ACCEPT, article_document, failure_from, is_html
-from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem, Progress, SourceSpec
+from apps.sources.crawlers.article import HTML_ACCEPT, article_document, conditions, failure_from, is_html
+from apps.sources.crawlers.base import (
+    CrawledDocument,
+    CrawlFailure,
+    CrawlItem,
+    CrawlUnchanged,
+    KnownPage,
+    Progress,
+    SourceSpec,
+)
+from apps.sources.crawlers.exports.convert import article_text
 from apps.sources.crawlers.extract import extract_article, extract_fragment_text
 
 FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.8,*/*;q=0.1"
 FULL_CONTENT_MIN_CHARS = 400
+SUBTITLE_MAX_CHARS = 300
 
 
 class FeedCrawler:
@@ -46,23 +56,38 @@ class FeedCrawler:
             url = entry.get("link") or entry.get("id") or ""
             if url and url not in seen:
                 seen.add(url)
-                yield self._entry_article(entry, url, language, feed_author)
+                known = source.known.get(url)
+                listed = _entry_listed_at(entry)
+                if known is not None and listed and known.listed_at == listed:
+                    yield CrawlUnchanged(url, "feed date")  # the entry says it has not changed: no fetch
+                else:
+                    item = self._entry_article(entry, url, language, feed_author, known)
+                    if isinstance(item, CrawledDocument):
+                        item.listed_at = listed
+                    yield item
             if progress is not None:
                 progress(done, len(feed.entries))
 
-    def _entry_article(self, entry: Any, url: str, feed_language: str, feed_author: str) -> CrawlItem:
+    def _entry_article(
+        self, entry: Any, url: str, feed_language: str, feed_author: str, known: KnownPage | None
+    ) -> CrawlItem:
         content = max((part.get("value", "") for part in entry.get("content", [])), key=len, default="")
         text = extract_fragment_text(content, url=url) if content else ""
         if len(text) < FULL_CONTENT_MIN_CHARS and entry.get("link"):
-            fetched = self._fetch_page(entry, url, feed_author)
+            fetched = self._fetch_page(entry, url, feed_author, known)
             if fetched is not None:
                 return fetched
-        text = text or extract_fragment_text(entry.get("summary", ""), url=url)
+        summary = extract_fragment_text(entry.get("summary", ""), url=url)
+        if not text:
+            text, summary = summary, ""
         if not text:
             return CrawlFailure(url, f"The feed entry {url} has no text, and its page could not be read.")
+        # Written as an export writes the same post (title, subtitle, body), so both copies hash alike.
+        title = entry.get("title", "") or ""
+        subtitle = summary if _is_subtitle(summary, text) else ""
         return CrawledDocument(
             url=url,
-            text=text,
+            text=article_text(title, text, subtitle=subtitle),
             title=entry.get("title", "") or url,
             raw_content=content or entry.get("summary", ""),
             content_type="article",
@@ -72,12 +97,14 @@ class FeedCrawler:
             metadata={"from": "feed entry"},
         )
 
-    def _fetch_page(self, entry: Any, url: str, feed_author: str) -> CrawlItem | None:
+    def _fetch_page(self, entry: Any, url: str, feed_author: str, known: KnownPage | None) -> CrawlItem | None:
         """The entry's page as an article; None when the page has no article (the entry's own text is used)."""
         try:
-            result = self._client.get(entry["link"], accept=HTML_ACCEPT)
+            result = self._client.get(entry["link"], accept=HTML_ACCEPT, **conditions(known))
         except FetchError as exc:
             return failure_from(url, exc)
+        if result.not_modified:
+            return CrawlUnchanged(url, "304")
         page = extract_article(result.text, url=result.url) if is_html(result) else None
         if page is None:
             return None
@@ -92,6 +119,18 @@ class FeedCrawler:
 def _parser_headers(result: FetchResult) -> dict[str, str]:
     # content-location lets feedparser resolve relative links against the feed's own URL.
     return {"content-location": result.url, "content-type": result.headers.get("content-type", "application/xml")}
+
+
+def _is_subtitle(summary: str, body: str) -> bool:
+    """A short description that is not the body's opening cut short (a teaser) is the post's subtitle."""
+    stem = summary.rstrip("…. ").strip()
+    return bool(stem) and len(summary) <= SUBTITLE_MAX_CHARS and "\n" not in summary and stem not in body
+
+
+def _entry_listed_at(entry: Any) -> str:
+    """The entry's own last-change date as the feed writes it: what a re-crawl compares."""
+    # dict.get: feedparser's own get() maps a missing "updated" to "published", with a warning.
+    return str(dict.get(entry, "updated") or dict.get(entry, "published") or "").strip()
 
 
 def _entry_date(entry: Any) -> datetime | None:

@@ -13,17 +13,34 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from apps.core.http import FetchError, FetchResult, HttpClient
-from apps.sources.crawlers.article import HTML_ACCEPT, article_document, failure_from, is_html
-from apps.sources.crawlers.base import CrawlFailure, CrawlItem, Progress, SourceSpec
+from apps.sources.crawlers.article import (
+    HTML_ACCEPT,
+    article_document,
+    conditions,
+    failure_from,
+    is_html,
+    is_pdf,
+    pdf_document,
+)
+from apps.sources.crawlers.base import (
+    CrawlFailure,
+    CrawlItem,
+    CrawlSkipped,
+    CrawlUnchanged,
+    KnownPage,
+    Progress,
+    SourceSpec,
+)
 from apps.sources.crawlers.extract import extract_article, extract_links
 
 DEFAULT_MAX_DEPTH = 3
 DEFAULT_MAX_PAGES = 200
 # Links to these are files, not pages: never fetched (a page's answer is checked by Content-Type too).
+# PDFs are fetched: their text layer is writing.
 NON_PAGE_EXTENSIONS = frozenset(
     (  # noqa: SIM905 - one word per extension reads better than 60 quoted strings
         "7z apk avi bin bmp bz2 css csv deb dmg doc docx epub exe flac gif gz ico iso jar jpeg jpg js json m4a mkv mov "
-        "mp3 mp4 mpeg msi odt ogg otf pdf png ppt pptx ps rar rpm rss svg tar tgz tif tiff ttf txt wav webm webp woff "
+        "mp3 mp4 mpeg msi odt ogg otf png ppt pptx ps rar rpm rss svg tar tgz tif tiff ttf txt wav webm webp woff "
         "woff2 xls xlsx xml xz zip"
     ).split()
 )
@@ -46,6 +63,7 @@ class SiteCrawler:
 
     def __init__(self, client: HttpClient) -> None:
         self._client = client
+        self._known: dict[str, KnownPage] = {}
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
         try:
@@ -59,12 +77,13 @@ class SiteCrawler:
         if start is None or (path_prefix and not path_prefix.startswith("/")):
             yield CrawlFailure(source.url, f"{source.url} is not an http(s) URL with a path prefix starting with /.")
             return
+        self._known = source.known
         try:
-            first = self._client.get(start, accept=HTML_ACCEPT)
+            first = self._client.get(start, accept=HTML_ACCEPT, **conditions(self._known.get(start)))
         except FetchError as exc:
             yield failure_from(source.url, exc)
             return
-        if not is_html(first):
+        if not first.not_modified and not is_html(first):
             yield CrawlFailure(source.url, f"{source.url} is not an HTML page (it is {first.content_type}).")
             return
         landed = normalise_url(first.url) or start
@@ -89,14 +108,19 @@ class SiteCrawler:
             url, depth = queue.popleft()
             fetched += 1
             try:
-                result = first if fetched == 1 else self._client.get(url, accept=HTML_ACCEPT)
+                known = self._known.get(url)
+                result = first if fetched == 1 else self._client.get(url, accept=HTML_ACCEPT, **conditions(known))
             except FetchError as exc:
                 failure = failure_from(url, exc)
                 if not failure.gone:
                     self.lists_everything = False  # the links of an unreadable page are unknown
                 yield failure
             else:
-                links = yield from _take_page(result, requested_url=url, scope=scope, stored=stored)
+                if result.not_modified:  # unchanged since the last crawl: its links are those stored then
+                    yield CrawlUnchanged(url, "304")
+                    links = list(known.links) if known is not None else []
+                else:
+                    links = yield from _take_page(result, requested_url=url, scope=scope, stored=stored)
                 if depth < max_depth:
                     for link in _followable(links, scope, seen):
                         seen.add(link)
@@ -110,15 +134,30 @@ class SiteCrawler:
 def _take_page(
     result: FetchResult, *, requested_url: str, scope: SiteScope, stored: set[str]
 ) -> Generator[CrawlItem, None, list[str]]:
-    """Yield the page's article, if it is an HTML page of the site not yielded yet; return its links."""
+    """Yield the page's article (or why there is none), if it is an HTML page of the site; return its links."""
     final = normalise_url(result.url) or requested_url
-    if not is_html(result) or not scope.contains(final) or final in stored:
-        return []  # a file, a redirect out of the site, or a page reached before under another URL
+    if is_pdf(result) and scope.contains(final) and final not in stored:
+        stored.add(final)
+        yield pdf_document(result, requested_url=requested_url)
+        return []
+    if not is_html(result):
+        yield CrawlSkipped(requested_url, f"Not a page: the answer is {result.content_type or 'of no stated type'}.")
+        return []
+    if not scope.contains(final):
+        yield CrawlSkipped(requested_url, f"It redirects out of the crawled site, to {result.url}.")
+        return []
+    if final in stored:
+        yield CrawlSkipped(requested_url, f"The same page as {final}, reached under another address.")
+        return []
     stored.add(final)
     page = extract_article(result.text, url=result.url)
     if page is None:
-        return extract_links(result.text, url=result.url)  # a page of links only (a table of contents)
-    yield article_document(result, page, requested_url=requested_url)
+        yield CrawlSkipped(requested_url, "No article text: a page of links only (its links are followed).")
+        return extract_links(result.text, url=result.url)
+    document = article_document(result, page, requested_url=requested_url)
+    # Kept so that a re-crawl answered 304 can go on to the pages this one links to.
+    document.metadata["links"] = [link for link in page.links if scope.contains(normalise_url(link) or "")]
+    yield document
     return page.links
 
 

@@ -11,9 +11,11 @@ Note: the Handbook's crawler stored repository code with every space removed; it
 kept as stored, since the originals are not in the warehouse.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+import itertools
+import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bson import json_util
 from bson.binary import UuidRepresentation
@@ -102,24 +104,59 @@ def _joined(content: Record) -> str:
     return "\n\n".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
 
 
-def dump_records(folder: Path, collection: str) -> list[Record]:
-    """The records of one collection's dump file in ``folder`` ([] when the collection was not dumped)."""
-    names = _DUMP_NAMES[collection]
-    found = [folder / f"{name}{ext}" for name in names for ext in (".json", ".jsonl", ".ndjson")]
-    path = next((p for p in found if p.is_file()), None)
+def _dump_path(folder: Path, collection: str) -> Path | None:
+    found = [folder / f"{name}{ext}" for name in _DUMP_NAMES[collection] for ext in (".json", ".jsonl", ".ndjson")]
+    return next((p for p in found if p.is_file()), None)
+
+
+def dump_records(folder: Path, collection: str) -> Iterator[Record]:
+    """The records of one collection's dump file in ``folder``, read one at a time (none when not dumped).
+
+    JSON lines are read line by line; a ``--jsonArray`` dump is decoded object by object from a
+    buffer, so a dump of any size is never held whole.
+    """
+    path = _dump_path(folder, collection)
     if path is None:
-        return []
-    text = path.read_text(encoding="utf-8-sig").strip()
+        return
     try:
-        if text.startswith("["):
-            return list(json_util.loads(text, json_options=_JSON_OPTIONS))
-        return [json_util.loads(line, json_options=_JSON_OPTIONS) for line in text.splitlines() if line.strip()]
+        with path.open(encoding="utf-8-sig") as dump:
+            first = dump.read(1)
+            while first.isspace():
+                first = dump.read(1)
+            if first == "[":
+                yield from _array_records(dump)
+            else:
+                for line in itertools.chain([first + dump.readline()], dump):
+                    if line.strip():
+                        yield json_util.loads(line, json_options=_JSON_OPTIONS)
     except (ValueError, InvalidId, TypeError) as exc:
         raise WarehouseError(f"The dump {path.name} is not valid (Extended) JSON: {exc}.") from None
 
 
-def live_records(uri: str, database: str, *, timeout_ms: int) -> Iterator[tuple[str, Iterable[Record]]]:
-    """Each collection's records from a live MongoDB (imported here: only this path needs a server)."""
+def _array_records(dump: TextIO, chunk_chars: int = 1 << 16) -> Iterator[Record]:
+    decoder = json.JSONDecoder(object_pairs_hook=lambda pairs: json_util.object_pairs_hook(pairs, _JSON_OPTIONS))
+    buffer = ""
+    while True:
+        buffer = buffer.lstrip().lstrip(",").lstrip()
+        if buffer.startswith("]"):
+            return
+        try:
+            record, end = decoder.raw_decode(buffer)
+        except json.JSONDecodeError:
+            more = dump.read(chunk_chars)
+            if not more:
+                if buffer.strip():
+                    raise
+                raise ValueError("the array is not closed") from None
+            buffer += more
+            continue
+        yield record
+        buffer = buffer[end:]
+
+
+def live_records(uri: str, database: str, *, timeout_ms: int) -> Iterator[tuple[str, Iterator[Record]]]:
+    """Each collection's records from a live MongoDB, read through its cursor (imported here: only this path
+    needs a server). Each collection's iterator must be consumed before the next one is asked for."""
     from pymongo import MongoClient
     from pymongo.errors import InvalidURI, PyMongoError
     from pymongo.uri_parser import parse_uri
@@ -135,13 +172,17 @@ def live_records(uri: str, database: str, *, timeout_ms: int) -> Iterator[tuple[
         tz_aware=True,
         uuidRepresentation="standard",
     )
+
+    def read(collection: str) -> Iterator[Record]:
+        try:
+            yield from client[database][collection].find(batch_size=500)
+        except PyMongoError as exc:
+            # The message names the hosts only: the URI may carry a password.
+            raise WarehouseError(f"Could not read the MongoDB warehouse at {hosts}: {type(exc).__name__}.") from None
+
     try:
-        db = client[database]
         for collection in ("users", *CONTENT_TYPES):
-            yield collection, list(db[collection].find())
-    except PyMongoError as exc:
-        # The message names the hosts only: the URI may carry a password.
-        raise WarehouseError(f"Could not read the MongoDB warehouse at {hosts}: {type(exc).__name__}.") from None
+            yield collection, read(collection)
     finally:
         client.close()
 
@@ -154,32 +195,34 @@ class WarehouseCrawler:
         self.server_timeout_ms = server_timeout_ms
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
-        collections = dict(self._collections(source))
-        authors = {
-            str(user.get("_id")): " ".join(filter(None, (user.get("first_name"), user.get("last_name"))))
-            for user in collections.pop("users", [])
-        }
+        """Users first (a small collection: their names), then each content collection, record by record."""
         wanted = str(source.options.get("author") or "").strip().casefold()
-        records = [
-            (collection, record)
-            for collection in CONTENT_TYPES
-            for record in collections.get(collection, [])
-            if not wanted
-            or str(record.get("author_full_name") or authors.get(str(record.get("author_id")), "")).casefold() == wanted
-        ]
-        for done, (collection, record) in enumerate(records, start=1):
-            yield from warehouse_documents(collection, record, authors=authors)
-            if progress:
-                progress(done, len(records))
+        authors: dict[str, str] = {}
+        done = 0
+        for collection, records in self._collections(source):
+            if collection == "users":
+                for user in records:
+                    name = " ".join(filter(None, (user.get("first_name"), user.get("last_name"))))
+                    authors[str(user.get("_id"))] = name
+                continue
+            for record in records:
+                author = str(record.get("author_full_name") or authors.get(str(record.get("author_id")), ""))
+                if wanted and author.casefold() != wanted:
+                    continue
+                yield from warehouse_documents(collection, record, authors=authors)
+                done += 1
+                if progress:
+                    progress(done, None)
 
-    def _collections(self, source: SourceSpec) -> Iterable[tuple[str, Iterable[Record]]]:
+    def _collections(self, source: SourceSpec) -> Iterator[tuple[str, Iterator[Record]]]:
         if source.url.startswith(("mongodb://", "mongodb+srv://")):
             database = str(source.options.get("database") or "twin")
-            return live_records(source.url, database, timeout_ms=self.server_timeout_ms)
+            yield from live_records(source.url, database, timeout_ms=self.server_timeout_ms)
+            return
         folder = Path(source.url).expanduser()
         if not folder.is_dir():
             raise WarehouseError(f"{source.url} is neither a mongodb:// URI nor a folder of mongoexport dumps.")
-        dumps = {collection: dump_records(folder, collection) for collection in _DUMP_NAMES}
-        if not any(dumps[collection] for collection in CONTENT_TYPES):
+        if not any(_dump_path(folder, collection) for collection in CONTENT_TYPES):
             raise WarehouseError(f"{folder} holds no articles, posts or repositories dump (e.g. articles.json).")
-        return dumps.items()
+        for collection in ("users", *CONTENT_TYPES):
+            yield collection, dump_records(folder, collection)

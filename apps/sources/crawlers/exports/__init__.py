@@ -1,8 +1,10 @@
-"""Export archives and folders (kind "export"): Medium, Substack, LinkedIn, or plain Markdown/HTML/text files.
+"""Export archives and folders (kind "export"): Medium, Substack, LinkedIn, Notion, or a folder of files
+(Markdown, HTML, text, PDF, Word; Jekyll and Hugo sources among them).
 
 The source URL is a path on this machine (uploads arrive as files on disk), to a zip
-or a folder. Options: ``format`` ("medium", "substack", "linkedin", "files"; detected
-when absent), ``include_drafts`` (default false), ``base_url`` (Substack only).
+or a folder. Options: ``format`` ("medium", "substack", "linkedin", "notion", "files"; detected
+when absent), ``include_drafts`` (default false), ``include_responses`` (Medium),
+``base_url`` (Substack; read from the posts' own links when absent).
 """
 
 import csv
@@ -12,11 +14,12 @@ from typing import Any
 
 from lxml.etree import LxmlError
 
-from apps.sources.crawlers.base import CrawlFailure, CrawlItem, Progress, SourceSpec
+from apps.sources.crawlers.base import CrawlFailure, CrawlItem, CrawlSkipped, Progress, SourceSpec
 from apps.sources.crawlers.exports.archive import ExportEntry, ExportError, ExportFiles, ExportLimits, open_export
 from apps.sources.crawlers.exports.files import file_entries
-from apps.sources.crawlers.exports.linkedin import ARTICLES_FOLDER, linkedin_entries
+from apps.sources.crawlers.exports.linkedin import ARTICLE_FOLDERS, linkedin_entries
 from apps.sources.crawlers.exports.medium import medium_entries
+from apps.sources.crawlers.exports.notion import is_notion_export, notion_entries
 from apps.sources.crawlers.exports.substack import substack_entries
 from lib.errors import TwinsiteError
 
@@ -26,6 +29,7 @@ FORMATS: dict[str, Callable[[ExportFiles, dict[str, Any]], list[ExportEntry]]] =
     "medium": medium_entries,
     "substack": substack_entries,
     "linkedin": linkedin_entries,
+    "notion": notion_entries,
     "files": file_entries,
 }
 
@@ -34,10 +38,12 @@ def export_format_detect(files: ExportFiles) -> str:
     """Which service wrote the export, from the files each one always writes."""
     if "posts.csv" in files.names:
         return "substack"
-    if "Shares.csv" in files.names or files.in_folder(ARTICLES_FOLDER, (".html",)):
+    if "Shares.csv" in files.names or any(files.in_folder(folder, (".html",)) for folder in ARTICLE_FOLDERS):
         return "linkedin"
     if files.in_folder("posts", (".html",)):
         return "medium"
+    if is_notion_export(files):
+        return "notion"
     return "files"
 
 
@@ -63,8 +69,7 @@ class ExportCrawler:
                     document = entry.read()
                 except (TwinsiteError, ValueError, LxmlError) as exc:  # a post that cannot be parsed
                     yield CrawlFailure(url=entry.name, error=str(exc) or f"{entry.name} could not be read.")
-                else:
-                    if document is not None:
-                        yield document
+                else:  # nothing to keep is said, so the run accounts for every post of the export
+                    yield document if document is not None else CrawlSkipped(entry.name, "No text in it.")
                 if progress:
                     progress(done, len(entries))

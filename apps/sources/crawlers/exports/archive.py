@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from apps.sources.crawlers.base import CrawledDocument
+from apps.sources.crawlers.base import CrawledDocument, CrawlSkipped
 from lib.errors import TwinsiteError
 
 _JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db")
@@ -133,7 +133,11 @@ def _mb(size: int) -> str:
 
 @dataclass(frozen=True)
 class ExportEntry:
-    """One piece of writing found in an export, read when the crawl reaches it (None: nothing to keep)."""
+    """One piece of writing found in an export, read when the crawl reaches it.
+
+    ``read`` gives the document, a CrawlSkipped saying why nothing is kept (a draft, a response), or
+    None for an entry with no text at all.
+    """
 
     name: str  # where it is in the export, for failures
-    read: Callable[[], CrawledDocument | None]
+    read: Callable[[], CrawledDocument | CrawlSkipped | None]

@@ -93,7 +93,14 @@ class Command(BaseCommand):
 
     def _report(self, runs: list[CrawlRun], *, as_json: bool) -> None:
         rows = [
-            {"crawl_run": run.pk, "source": run.source_id, "status": run.status, **run.counts(), "errors": run.errors}
+            {
+                "crawl_run": run.pk,
+                "source": run.source_id,
+                "status": run.status,
+                **run.counts(),
+                "errors": run.errors,
+                "skipped_pages": run.skipped,
+            }
             for run in runs
         ]
         if as_json:
@@ -102,9 +109,12 @@ class Command(BaseCommand):
             for row in rows:
                 self.stdout.write(
                     f"Crawl #{row['crawl_run']} of source #{row['source']}: {row['status']} — fetched {row['fetched']},"
-                    f" new {row['new']}, changed {row['changed']}, unchanged {row['unchanged']}, failed {row['failed']}"
+                    f" new {row['new']}, changed {row['changed']}, unchanged {row['unchanged']} (not modified"
+                    f" {row['not_modified']}), failed {row['failed']}, skipped {row['skipped']}"
                 )
                 for error in row["errors"][:20]:
                     self.stdout.write(f"  {error['url']}: {error['error']}")
+                for skip in row["skipped_pages"][:20]:
+                    self.stdout.write(f"  skipped {skip['url']}: {skip['reason']}")
         if any(run.status == CrawlRun.Status.FAILED for run in runs):
             raise CommandError("A crawl failed; its errors are listed above and in the admin.")
