@@ -215,3 +215,13 @@ def pipeline_backlog() -> PipelineBacklog:
         chunks_unembedded=Chunk.objects.filter(embedding__isnull=True).count(),
         crawl_runs={status: by_status.get(status, 0) for status in CrawlRun.Status.values},
     )
+
+
+def answer_check_record(*, model: str, last: int) -> list[bool]:
+    """Whether each of a model's latest checked answers held up against its sources, newest first."""
+    details = (
+        Span.objects.filter(node="check", trace__model=model, trace__status=Trace.Status.OK)
+        .order_by("-trace__created_at")
+        .values_list("details", flat=True)[:last]
+    )
+    return [bool(d.get("kept")) for d in details]
