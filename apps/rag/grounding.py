@@ -34,6 +34,22 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
 
 
+# Text addressed to a model ("ignore your instructions", "reply only with ...") is never support: a model that
+# obeyed it would otherwise pass the check by copying it.
+_ADDRESSED_TO_MODEL = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions|prompt|rules|above)\b|\byou are now\b|\breply only\b"
+    r"|\brespond only\b|\bsystem prompt\b|\bas an ai\b",
+    re.I,
+)
+
+
+def without_instructions(passage: str) -> str:
+    """The passage without its sentences that speak to a model rather than about the subject."""
+    if not _ADDRESSED_TO_MODEL.search(passage):
+        return passage
+    return " ".join(s for s in split_sentences(passage) if not _ADDRESSED_TO_MODEL.search(s))
+
+
 def cited_numbers(sentence: str) -> list[int]:
     return [int(n) for n in dict.fromkeys(_CITATION.findall(sentence))]
 
@@ -100,6 +116,7 @@ class SupportScorer:
     def support_many(self, sentences: Sequence[str], passages: Sequence[dict[int, str]]) -> list[Support]:
         """Each sentence's best support among its own passages (passage number -> text)."""
         texts = [strip_citations(s) for s in sentences]
+        passages = [{n: without_instructions(p) for n, p in ps.items()} for ps in passages]
         lexical = [{n: lexical_support(t, p) for n, p in ps.items()} for t, ps in zip(texts, passages, strict=True)]
         semantic = self._semantic(texts, passages) if self.method != "lexical" else [{} for _ in texts]
         results = []

@@ -33,6 +33,7 @@ class RagAnswer:
     relevant: bool
     model: str = ""
     answer_kind: str = ""
+    contexts: list[dict[str, Any]] = field(default_factory=list)  # the passages, numbered as the answer cites them
     spans: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -129,6 +130,7 @@ async def rag_run(
         relevant=bool(state.get("relevant")),
         model=state.get("model", ""),
         answer_kind=state.get("answer_kind", ""),
+        contexts=state.get("contexts") or [],
         spans=spans,
     )
 
