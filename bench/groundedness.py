@@ -53,8 +53,8 @@ def main() -> None:
     args = parser.parse_args()
     from sentence_transformers import SentenceTransformer
 
-    from apps.documents.embedding import packaged_minilm_path
     from apps.rag.grounding import SupportScorer
+    from lib.packaged_models import packaged_minilm_path
     from lib.precision import precision_for, torch_dtype
 
     precision = precision_for("cpu", args.precision)

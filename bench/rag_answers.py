@@ -179,7 +179,7 @@ def main() -> None:
         report["modes"] = {mode: summary(rows) for mode, rows in results.items()}
         if "extract" in report["modes"]:
             base = report["modes"]["extract"]["reference_carried"]
-            for mode, figures in report["modes"].items():
+            for figures in report["modes"].values():
                 figures["carried_vs_extract"] = round(figures["reference_carried"] / base, 3) if base else None
     finally:
         server.shutdown()

@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.core.errors import TwinsiteError
 from apps.documents.models import Document
 from apps.rag.reranker_training.corpus import retrievable_chunks
 from apps.rag.reranker_training.questions import chunk_questions
+from lib.errors import TwinsiteError
 
 # Asked of every generated set: no personal corpus answers these, so the twin should decline.
 UNANSWERABLE = [

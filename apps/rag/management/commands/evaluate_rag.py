@@ -3,13 +3,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.errors import TwinsiteError
 from apps.documents.embedding import model_id
 from apps.rag.configuration import ANSWER_MODES, RagConfiguration
 from apps.rag.evaluation.questions import questions_generate, questions_load
 from apps.rag.evaluation.service import rag_evaluate
 from apps.rag.providers import ProviderError, provider_from_settings
 from apps.sources.selectors import author_find
+from lib.errors import TwinsiteError
 
 METRICS_SHOWN = (
     "hit@5", "mrr", "right_page_cited", "context_precision", "context_recall", "faithfulness",
