@@ -31,8 +31,8 @@ class RagConfiguration:
     # rerank and grade
     final_k: int = 5
     # The grade of a passage is a probability of relevance: the cross-encoder's with a reranker, else the
-    # question-passage cosine put through a logistic calibration (fitted by bench/rag_answers.py --calibrate
-    # on the Debian FAQ's questions and sections). Below relevance_threshold the context is weak.
+    # question-passage cosine through a logistic calibration. These constants are set by hand (p = 0.5 at
+    # cosine 0.45) and not yet fitted: bench/rag_answers.py --calibrate prints a fit on the Debian FAQ.
     relevance_threshold: float = 0.5
     similarity_calibration: tuple[float, float] = (14.0, -6.3)  # p = sigmoid(a * cosine + b)
     corrective_rounds: int = 2  # reformulate and retrieve again at most this many more times
