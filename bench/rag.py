@@ -1,128 +1,143 @@
-"""Latency of the RAG graph per node on a real corpus, without the cost of generating tokens.
+"""Chat speed through the API: POST /api/v1/chat (streamed) with the packaged SmolLM2, on the Debian FAQ.
 
-Ingests the Advanced Bash-Scripting Guide (Debian package abs-guide) into a
-throw-away embedded PostgreSQL, then asks it questions through the compiled
-graph. The generation provider is an instant one that echoes a fixed reply, so
-the figures are the graph's own overhead: rewrite and generate show only their
-plumbing, retrieve shows query embedding plus the hybrid searches, rerank the
-cross-encoder (when one is given).
+Crawls the Debian FAQ (Debian package debian-faq) on 127.0.0.1 into a throw-away database, then starts
+the web app (uvicorn) once per setting and asks the FAQ's own questions over Server-Sent Events:
+time to the first token event, time to the done event, and per-node times from each answer's trace.
+Settings: model precision bf16 and fp32 (MODEL_PRECISION), expansion forced on and off (RAG_EXPANSION).
 
-    .venv/bin/python bench/rag.py [--max-pages N] [--rounds N] [--reranker DIR]
+    .venv/bin/python bench/rag.py [--questions 12] [--precisions bf16,fp32] [--expansion off,on]
 
-Prints one JSON object: per node p50/p95/mean in ms, and the whole graph.
+Prints one JSON object.
 """
 
 import argparse
 import json
+import os
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import BOOK, run_pipeline, serve, setup_django  # noqa: E402
-
-QUESTIONS = [
-    "How do I loop over every file in a directory?",
-    "What does the special variable $? hold?",
-    "How can I read a file line by line in a script?",
-    "What is the difference between single and double quotes?",
-    "How do I test whether a file exists?",
-    "How do arrays work in bash?",
-    "What does set -e do?",
-    "How do I redirect both stdout and stderr to a file?",
-    "How can a script read command-line options?",
-    "What is a here document used for?",
-    "How do I do arithmetic in the shell?",
-    "How do I write a function that returns a value?",
-    "What does the trap command do?",
-    "How do I compare two strings?",
-    "How can I run a command in the background and wait for it?",
-    "What is process substitution?",
-]
+from faq import FAQ, faq_questions  # noqa: E402
+from ingest import ROOT, run_pipeline, serve, setup_django  # noqa: E402
 
 
-class InstantProvider:
-    """A provider that answers at once, so only the graph's own work is timed."""
-
-    name = "instant"
-    model = "instant"
-
-    def generate(self, messages, params):
-        from apps.rag.providers import Generation
-
-        return Generation(text="How to do it in bash?\nWhich bash command does it?", model=self.model)
-
-    def stream(self, messages, params) -> Iterator[str]:
-        yield from ["Use ", "a loop ", "[1]."]
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def start_web(data_dir: str, **settings: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING", "RAG_FAITHFULNESS_SAMPLE": "0", **settings}
+    env["THROTTLE_CHAT"] = "10000/min"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "twinsite.asgi:application", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code in (200, 503):
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.5)
+    process.terminate()
+    raise RuntimeError("the web app did not start")
+
+
+def ask(base: str, key: str, question: str) -> dict:
+    started = time.perf_counter()
+    first = None
+    done: dict = {}
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.stream(
+        "POST", f"{base}/api/v1/chat", json={"message": question, "stream": True}, headers=headers, timeout=300
+    ) as response:
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[len("event: ") :]
+            elif line.startswith("data: "):
+                if event == "token" and first is None:
+                    first = time.perf_counter() - started
+                elif event in ("done", "error"):
+                    done = {"event": event, **json.loads(line[len("data: ") :])}
+    whole = time.perf_counter() - started
+    return {"ttft_s": first if first is not None else whole, "whole_s": whole, **done}
+
+
+def node_times(trace_ids: list[str]) -> dict:
+    from apps.monitoring.models import Span
+
+    per_node: dict[str, list[float]] = {}
+    for node, ms in Span.objects.filter(trace_id__in=trace_ids).values_list("node", "duration_ms"):
+        per_node.setdefault(node, []).append(ms)
+    return {node: {"p50_ms": round(statistics.median(v), 1), "count": len(v)} for node, v in per_node.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-pages", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--reranker", help="a CrossEncoder directory (default: none, fused order)")
+    parser.add_argument("--questions", type=int, default=12)
+    parser.add_argument("--precisions", default="bf16,fp32")
+    parser.add_argument("--expansion", default="off,on")
     args = parser.parse_args()
-    if not BOOK.is_dir():
-        sys.exit(f"{BOOK} is missing: install the Debian package abs-guide")
-
-    data_dir = tempfile.mkdtemp(prefix="twr-", dir="/tmp")
-    server, base_url = serve(BOOK)
+    if not FAQ.is_dir():
+        sys.exit(f"{FAQ} is missing: install the Debian package debian-faq")
+    data_dir = tempfile.mkdtemp(prefix="twb-", dir="/tmp")
+    server, base_url = serve(FAQ)
+    report: dict = {"loadavg_start": Path("/proc/loadavg").read_text().split()[:3], "runs": []}
     try:
         setup_django(data_dir)
-        ingested = run_pipeline(base_url, args.max_pages)
-        from apps.rag.configuration import RagConfiguration
-        from apps.rag.reranking import Reranker
-        from apps.rag.services import rag_answer
+        ingested = run_pipeline(base_url, 200)
+        report["corpus"] = {"name": "debian-faq", "pages": ingested["pages"], "chunks": ingested["chunks"]}
+        from django.contrib.auth import get_user_model
 
-        reranker = Reranker(Path(args.reranker)) if args.reranker else None
-        configuration = RagConfiguration(provider=InstantProvider(), reranker=reranker, use_reranker=bool(reranker))
-        rag_answer(question=QUESTIONS[0], configuration=configuration)  # warm up: models loaded, plans cached
-        per_node: dict[str, list[float]] = {}
-        totals = []
-        for _ in range(args.rounds):
-            for question in QUESTIONS:
-                result = rag_answer(question=question, configuration=configuration)
-                for node, ms in result.timings_ms.items():
-                    per_node.setdefault(node, []).append(ms)
-                totals.append(sum(result.timings_ms.values()))
+        from apps.chat.keys import api_key_create
+
+        user = get_user_model().objects.create_user(username="bench")
+        key = api_key_create(user=user, name="bench")[1]
+        questions = [item["question"] for item in faq_questions(args.questions)]
+        for precision in args.precisions.split(","):
+            for expansion in args.expansion.split(","):
+                process, base = start_web(data_dir, MODEL_PRECISION=precision, RAG_EXPANSION=expansion)
+                try:
+                    ask(base, key, "What is Debian?")  # warm up: models loaded
+                    answers = [ask(base, key, q) for q in questions]
+                finally:
+                    process.terminate()
+                    process.wait(30)
+                ok = [a for a in answers if a.get("event") == "done"]
+                report["runs"].append(
+                    {
+                        "precision": precision,
+                        "expansion": expansion,
+                        "answers": len(ok),
+                        "errors": len(answers) - len(ok),
+                        "ttft_p50_s": round(statistics.median(a["ttft_s"] for a in answers), 2),
+                        "whole_p50_s": round(statistics.median(a["whole_s"] for a in answers), 2),
+                        "whole_p95_s": round(sorted(a["whole_s"] for a in answers)[int(0.95 * (len(answers) - 1))], 2),
+                        "nodes": node_times([a["trace_id"] for a in ok]),
+                    }
+                )
     finally:
         server.shutdown()
         from apps.core import embedded
 
         embedded.stop_all(Path(data_dir))
         shutil.rmtree(data_dir, ignore_errors=True)
-
-    def summary(values: list[float]) -> dict:
-        return {
-            "p50_ms": round(statistics.median(values), 2),
-            "p95_ms": round(percentile(values, 0.95), 2),
-            "mean_ms": round(statistics.fmean(values), 2),
-        }
-
-    print(
-        json.dumps(
-            {
-                "corpus": {"pages": ingested["pages"], "chunks": ingested["chunks"]},
-                "questions": len(totals),
-                "reranker": args.reranker,
-                "nodes": {node: summary(values) for node, values in per_node.items()},
-                "graph": summary(totals),
-            },
-            indent=2,
-        )
-    )
+    report["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ REDIS_EMBEDDED = not env_str("REDIS_URL")
 REDIS_URL = env_str("REDIS_URL") or embedded.redis_url(DATA_DIR)
 
 CELERY_BROKER_URL = REDIS_URL
-CELERY_IMPORTS = ["workers.crawl", "workers.process", "workers.datasets", "workers.training"]
+CELERY_IMPORTS = ["workers.crawl", "workers.process", "workers.datasets", "workers.training", "workers.rag"]
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
@@ -199,6 +199,15 @@ OPENAI_MODEL = env_str("OPENAI_MODEL", "twin")
 LLM_TIMEOUT_S = env_int("LLM_TIMEOUT_S", 60)
 # A sentence-transformers CrossEncoder directory; empty: the one train_reranker registered, if any.
 RERANKER_MODEL = env_str("RERANKER_MODEL")
+# auto: generate, check every sentence against its sources, quote the sources when too little holds;
+# generate: only the checked generation; extract: always the author's own passages, quoted.
+RAG_ANSWER_MODE = env_str("RAG_ANSWER_MODE", "auto")
+# Other phrasings of the question for retrieval: auto (from providers whose phrasings hold up), on, off.
+RAG_EXPANSION = env_str("RAG_EXPANSION", "auto")
+# Share (0-1) of live chat answers scored for faithfulness in the background (queue llm).
+RAG_FAITHFULNESS_SAMPLE = float(env_str("RAG_FAITHFULNESS_SAMPLE", "0.1"))
+# Precision of the models run in-process: auto (bf16 where the CPU or GPU has it natively, else fp32), bf16, fp32.
+MODEL_PRECISION = env_str("MODEL_PRECISION", "auto")
 
 # --- Training data and the model registry -------------------------------------
 

@@ -22,6 +22,10 @@ class Trace(models.Model):
     total_ms = models.FloatField(default=0)
     filters = models.JSONField(default=dict, blank=True)
     queries = models.JSONField(default=list, blank=True)
+    # generated, extractive, mixed, no_answer or direct (no retrieval); db_default: older writers omit it.
+    answer_kind = models.CharField(max_length=12, blank=True, default="", db_default="")
+    # Share of the answer's sentences supported by the text they cite, when this answer was scored.
+    faithfulness = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -51,3 +55,30 @@ class Span(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node} ({self.duration_ms:.1f} ms)"
+
+
+class EvalRun(models.Model):
+    """One run of evaluate_rag: what was asked, with which configuration and model, and what it scored."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    name = models.CharField(max_length=200, blank=True, help_text="A label to tell runs apart.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    author_name = models.CharField(max_length=200, blank=True)
+    questions_source = models.CharField(max_length=500, help_text="The questions file, or how they were generated.")
+    model = models.CharField(max_length=300, blank=True, help_text="The generation model that answered.")
+    configuration = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    items = models.JSONField(default=list, blank=True, help_text="Per question: what was asked, answered and scored.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"RAG evaluation {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

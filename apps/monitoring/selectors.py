@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.documents.models import Chunk, Document
-from apps.monitoring.models import Span, Trace
+from apps.monitoring.models import EvalRun, Span, Trace
 from apps.sources.models import CrawlRun
 
 
@@ -214,4 +214,51 @@ def pipeline_backlog() -> PipelineBacklog:
         documents_pending=Document.objects.filter(status=Document.Status.PENDING).count(),
         chunks_unembedded=Chunk.objects.filter(embedding__isnull=True).count(),
         crawl_runs={status: by_status.get(status, 0) for status in CrawlRun.Status.values},
+    )
+
+
+def answer_check_record(*, model: str, last: int) -> list[bool]:
+    """Whether each of a model's latest checked answers held up against its sources, newest first."""
+    details = (
+        Span.objects.filter(node="check", trace__model=model, trace__status=Trace.Status.OK)
+        .order_by("-trace__created_at")
+        .values_list("details", flat=True)[:last]
+    )
+    return [bool(d.get("kept")) for d in details]
+
+
+EVAL_METRICS = (
+    "hit@5", "mrr", "right_page_cited", "faithfulness", "answer_relevance",
+    "reference_carried", "refusal_correctness", "total_ms_p50",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EvalRunRow:
+    created_at: datetime
+    name: str
+    model: str
+    answer_mode: str
+    values: list[float | None]
+
+
+def eval_run_history(*, limit: int = 20) -> list[EvalRunRow]:
+    """Finished evaluation runs, newest first, with the metrics the dashboard compares side by side."""
+    runs = EvalRun.objects.filter(status=EvalRun.Status.DONE)[:limit]
+    return [
+        EvalRunRow(
+            created_at=run.created_at,
+            name=run.name,
+            model=run.model,
+            answer_mode=str(run.configuration.get("answer_mode") or "auto"),
+            values=[run.metrics.get(metric) for metric in EVAL_METRICS],
+        )
+        for run in runs
+    ]
+
+
+def faithfulness_summary(*, since: datetime) -> dict:
+    """Live answers scored for faithfulness in the background since a moment: how many, and their mean."""
+    return Trace.objects.filter(created_at__gte=since, faithfulness__isnull=False).aggregate(
+        scored=Count("id"), mean=Avg("faithfulness")
     )

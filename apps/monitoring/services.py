@@ -1,10 +1,11 @@
-"""Writes of traces: one per request through the RAG graph, a span per node."""
+"""Writes of traces (one per request through the RAG graph, a span per node) and of RAG evaluation runs."""
 
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from apps.monitoring.models import Span, Trace
+from apps.monitoring.models import EvalRun, Span, Trace
 
 _SPAN_FIELDS = ("model", "input_size", "prompt_tokens", "completion_tokens", "chunk_ids", "scores")
 
@@ -15,6 +16,7 @@ def trace_record(*, kind: str, question: str, state: dict[str, Any], total_ms: f
         kind=kind,
         question=question,
         answer=state.get("answer", ""),
+        answer_kind=state.get("answer_kind", ""),
         status=Trace.Status.ERROR if error else Trace.Status.OK,
         error=error,
         model=state.get("model", ""),
@@ -36,3 +38,39 @@ def trace_record(*, kind: str, question: str, state: dict[str, Any], total_ms: f
         for ordinal, span in enumerate(state.get("spans") or [])
     )
     return trace
+
+
+@transaction.atomic
+def trace_faithfulness_record(*, trace: Trace, faithfulness: float, sentences: list[dict[str, Any]]) -> Trace:
+    """A background faithfulness score of a live answer: on the trace, and as a span of its own."""
+    trace.faithfulness = round(faithfulness, 4)
+    trace.save(update_fields=["faithfulness"])
+    ordinal = (trace.spans.order_by("-ordinal").values_list("ordinal", flat=True).first() or 0) + 1
+    Span.objects.create(
+        trace=trace,
+        ordinal=ordinal,
+        node="faithfulness",
+        duration_ms=0,
+        input_size=len(sentences),
+        scores=[s["score"] for s in sentences],
+        details={"faithfulness": trace.faithfulness, "sentences": sentences},
+    )
+    return trace
+
+
+def eval_run_start(*, name: str, author_name: str, questions_source: str, model: str, configuration: dict) -> EvalRun:
+    return EvalRun.objects.create(
+        name=name,
+        author_name=author_name,
+        questions_source=questions_source,
+        model=model,
+        configuration=configuration,
+    )
+
+
+def eval_run_finish(*, run: EvalRun, metrics: dict, items: list[dict], error: str = "") -> EvalRun:
+    run.metrics, run.items, run.error = metrics, items, error
+    run.status = EvalRun.Status.FAILED if error else EvalRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["metrics", "items", "error", "status", "finished_at"])
+    return run

@@ -58,6 +58,9 @@ def monitoring_dashboard(request: HttpRequest) -> TemplateResponse:
         "error_percent": summary.error_rate * 100,
         "nodes": selectors.node_latency(since=since),
         "slowest": selectors.slowest_traces(since=since, limit=SLOWEST_SHOWN),
+        "faithfulness": selectors.faithfulness_summary(since=since),
+        "eval_metrics": selectors.EVAL_METRICS,
+        "eval_runs": selectors.eval_run_history(),
         # Built by traffic_chart_svg from numbers and escaped labels only.
         "chart": mark_safe(chart),  # noqa: S308
     }

@@ -1,15 +1,25 @@
-"""Asking the twin: run the graph, stream its tokens, record the trace."""
+"""Asking the twin: run the graph, stream its tokens, record the trace; score a share of live answers."""
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
 
-from apps.monitoring.services import trace_record
+from apps.documents.models import Chunk
+from apps.monitoring.models import Trace
+from apps.monitoring.services import trace_faithfulness_record, trace_record
+from apps.rag.components import scorer_for
 from apps.rag.configuration import RagConfiguration
+from apps.rag.faithfulness import answer_faithfulness
 from apps.rag.graph import graph, search_graph
+
+SCORE_FAITHFULNESS_TASK = "workers.rag.score_faithfulness"
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,8 @@ class RagAnswer:
     trace_id: str
     relevant: bool
     model: str = ""
+    answer_kind: str = ""
+    contexts: list[dict[str, Any]] = field(default_factory=list)  # the passages, numbered as the answer cites them
     spans: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -53,7 +65,28 @@ async def _traced_run(compiled, state: dict[str, Any], *, configuration, kind: s
     trace = await sync_to_async(trace_record)(
         kind=kind, question=question, state=state, total_ms=(time.perf_counter() - started) * 1000
     )
+    if kind == "chat" and state.get("contexts") and state.get("answer_kind") != "no_answer":
+        await sync_to_async(_maybe_score_later)(trace_id=str(trace.pk))
     return state, str(trace.pk)
+
+
+def _maybe_score_later(*, trace_id: str) -> None:
+    """Send a share (RAG_FAITHFULNESS_SAMPLE) of live answers to be scored for faithfulness on the workers."""
+    if random.random() < getattr(settings, "RAG_FAITHFULNESS_SAMPLE", 0.0):  # noqa: S311 - sampling, not secrecy
+        transaction.on_commit(lambda: current_app.send_task(SCORE_FAITHFULNESS_TASK, args=[trace_id], queue="llm"))
+
+
+def trace_faithfulness_score(*, trace_id: str, configuration: RagConfiguration | None = None) -> Trace:
+    """Score a recorded answer's faithfulness against the passages it was shown, numbered as it saw them."""
+    configuration = configuration or RagConfiguration()
+    trace = Trace.objects.get(pk=trace_id)
+    shown = trace.spans.filter(node="grade").order_by("-ordinal").values_list("chunk_ids", flat=True).first() or []
+    texts = dict(Chunk.objects.filter(pk__in=shown).values_list("pk", "text"))
+    passages = {n: texts[chunk_id] for n, chunk_id in enumerate(shown, start=1) if chunk_id in texts}
+    score, sentences = answer_faithfulness(
+        trace.answer, passages, scorer_for(configuration), configuration.support_threshold
+    )
+    return trace_faithfulness_record(trace=trace, faithfulness=score if score is not None else 1.0, sentences=sentences)
 
 
 async def rag_search(
@@ -96,6 +129,8 @@ async def rag_run(
         trace_id=trace_id,
         relevant=bool(state.get("relevant")),
         model=state.get("model", ""),
+        answer_kind=state.get("answer_kind", ""),
+        contexts=state.get("contexts") or [],
         spans=spans,
     )
 

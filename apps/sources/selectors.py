@@ -1,5 +1,8 @@
 """Reads of authors and sources."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from apps.sources.models import Author, Source
@@ -41,3 +44,28 @@ def authors_mentioned(*, text: str) -> list[Author]:
 
 def sources_active() -> QuerySet[Source]:
     return Source.objects.filter(active=True).select_related("author")
+
+
+@dataclass(frozen=True)
+class AuthorProfile:
+    name: str
+    bio: str
+    titles: list[str]  # of their most recent included documents
+
+
+def author_profiles(*, author_ids: Sequence[int] | None = None, limit: int = 3, titles: int = 5) -> list[AuthorProfile]:
+    """Who the twin speaks for: the given authors (all, when None), with their bio and recent titles."""
+    from apps.documents.models import Document
+
+    authors = Author.objects.all() if author_ids is None else Author.objects.filter(pk__in=author_ids)
+    profiles = []
+    for author in authors.order_by("name")[:limit]:
+        recent = (
+            Document.objects.filter(author=author, curation_state="included", gone_at__isnull=True)
+            .exclude(title="")
+            .order_by("-published_at", "-created_at")
+            .values_list("title", flat=True)
+            .distinct()[:titles]
+        )
+        profiles.append(AuthorProfile(name=author.name, bio=author.bio.strip(), titles=list(recent)))
+    return profiles

@@ -1,4 +1,10 @@
-"""generate: the answer in the author's voice from the numbered sources, streamed token by token."""
+"""generate: the answer in the author's voice, checked sentence by sentence as it is written.
+
+Only sentences that the passages support are streamed; the others are dropped, never shown and never
+retracted. A sentence that cites nothing is checked against every passage and, when one supports it,
+gets that passage's citation. After ``abort_after_unsupported`` unsupported sentences in a row the
+model is stopped: what it writes next is rarely better, and the extractive answer is ready.
+"""
 
 import asyncio
 import threading
@@ -7,9 +13,11 @@ from collections.abc import Iterator
 from langgraph.runtime import Runtime
 
 from apps.rag import prompts
-from apps.rag.components import provider_for
+from apps.rag.components import provider_for, scorer_for
 from apps.rag.configuration import RagConfiguration
+from apps.rag.grounding import cited_numbers, split_sentences
 from apps.rag.providers import ChatMessage, GenerationParams
+from apps.rag.sentences import SentenceBuffer, trim_echo
 from apps.rag.state import RagState
 from apps.rag.tracing import traced
 
@@ -21,11 +29,21 @@ def quote(text: str) -> str:
     return text.replace("</source>", "</ source>").replace("<source", "< source")
 
 
-def answer_messages(state: RagState) -> list[ChatMessage]:
+def _shortened(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    sentences = split_sentences(cut)
+    return " ".join(sentences[:-1]) if len(sentences) > 1 else cut
+
+
+def answer_messages(state: RagState, context_chars: int = 100_000) -> list[ChatMessage]:
     contexts = state.get("contexts") or []
     authors = (state.get("filters") or {}).get("authors") or sorted({c["author_name"] for c in contexts})
     sources = "\n\n".join(
-        prompts.SOURCE_BLOCK.format(n=c["n"], title=quote(c["title"]).replace('"', "'"), text=quote(c["text"]))
+        prompts.SOURCE_BLOCK.format(
+            n=c["n"], title=quote(c["title"]).replace('"', "'"), text=quote(_shortened(c["text"], context_chars))
+        )
         for c in contexts
     )
     question = state.get("standalone_question") or state["question"]
@@ -35,8 +53,8 @@ def answer_messages(state: RagState) -> list[ChatMessage]:
     ]
 
 
-async def _stream(deltas: Iterator[str], emit) -> str:
-    """Drain a blocking iterator in a thread, emitting each delta as it arrives."""
+async def _deltas(deltas: Iterator[str], stop: threading.Event):
+    """Drain a blocking iterator in a thread; setting ``stop`` closes it (the model stops generating)."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
 
@@ -44,42 +62,123 @@ async def _stream(deltas: Iterator[str], emit) -> str:
         try:
             for delta in deltas:
                 loop.call_soon_threadsafe(queue.put_nowait, delta)
+                if stop.is_set():
+                    break
         except BaseException as exc:  # noqa: BLE001 - handed to the event loop, raised there
             loop.call_soon_threadsafe(queue.put_nowait, exc)
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()
         loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
     threading.Thread(target=pump, daemon=True).start()
-    parts = []
     while (item := await queue.get()) is not _DONE:
         if isinstance(item, BaseException):
             raise item
-        parts.append(item)
-        emit({"token": item})
-    return "".join(parts)
+        if not stop.is_set():
+            yield item
+
+
+class SentenceCheck:
+    """Checks each finished sentence against its passages; keeps the supported ones."""
+
+    def __init__(self, scorer, contexts: list[dict], configuration: RagConfiguration, question: str) -> None:
+        self.scorer, self.configuration, self.question = scorer, configuration, question
+        self.passages = {c["n"]: c["text"] for c in contexts}
+        self.checks: list[dict] = []
+        self.unsupported_in_a_row = 0
+
+    def check(self, sentence: str) -> str | None:
+        """The sentence as it is shown (with its citation), or None when it is dropped."""
+        if not self.checks:
+            sentence = trim_echo(sentence, self.question)
+        if not sentence:
+            return None
+        cited = [n for n in cited_numbers(sentence) if n in self.passages]
+        against = {n: self.passages[n] for n in cited} if cited else self.passages
+        support = self.scorer.support(sentence, against)
+        kept = support.score >= self.configuration.support_threshold
+        shown = sentence
+        if kept and not cited and support.best is not None:
+            shown = _with_citation(sentence, support.best)
+        self.checks.append(
+            {
+                "sentence": sentence,
+                "score": support.score,
+                "lexical": support.lexical,
+                "semantic": support.semantic,
+                "checked_against": sorted(against),
+                "supported_by": support.best if kept else None,
+                "kept": kept,
+            }
+        )
+        self.unsupported_in_a_row = 0 if kept else self.unsupported_in_a_row + 1
+        return shown if kept else None
+
+    @property
+    def should_stop(self) -> bool:
+        return self.unsupported_in_a_row >= self.configuration.abort_after_unsupported
+
+
+def _with_citation(sentence: str, n: int) -> str:
+    body = sentence.rstrip()
+    end = len(body.rstrip(".!?"))
+    return f"{body[:end]} [{n}]{body[end:]}"
 
 
 @traced("generate")
 async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     configuration = runtime.context
-    if not state.get("relevant"):
-        runtime.stream_writer({"token": prompts.NO_ANSWER})
-        return {"answer": prompts.NO_ANSWER, "span": {"details": {"skipped": "nothing relevant retrieved"}}}
     provider = provider_for(configuration)
-    messages = answer_messages(state)
-    params = GenerationParams(max_tokens=configuration.max_tokens, temperature=configuration.temperature)
-    text = await _stream(provider.stream(messages, params), runtime.stream_writer)
-    prompt_size = sum(len(m.content) for m in messages)
+    contexts = state.get("contexts") or []
+    question = state.get("standalone_question") or state["question"]
+    messages = answer_messages(state, configuration.context_chars)
+    params = GenerationParams(
+        max_tokens=configuration.max_tokens,
+        temperature=configuration.temperature,
+        stop=configuration.stop,
+        repetition_penalty=configuration.repetition_penalty,
+        no_repeat_ngram_size=configuration.no_repeat_ngram_size,
+    )
+    checker = SentenceCheck(scorer_for(configuration), contexts, configuration, question)
+    buffer, stop, shown, draft = SentenceBuffer(), threading.Event(), [], []
+
+    async def take(sentences: list[str]) -> None:
+        for sentence in sentences:
+            if stop.is_set():
+                return
+            if (kept := await asyncio.to_thread(checker.check, sentence)) is not None:
+                runtime.stream_writer({"token": kept if not shown else " " + kept})
+                shown.append(kept)
+            if checker.should_stop:
+                stop.set()
+
+    async for delta in _deltas(provider.stream(messages, params), stop):
+        draft.append(delta)
+        await take(buffer.feed(delta))
+    if not stop.is_set():
+        await take(buffer.finish())
+    text = "".join(draft)
     prompt_tokens = await asyncio.to_thread(provider.count_tokens, "\n".join(m.content for m in messages))
     completion_tokens = await asyncio.to_thread(provider.count_tokens, text)
     return {
-        "answer": text,
+        "draft": text,
+        "checks": checker.checks,
+        "answer": " ".join(shown),
         "model": provider.model,
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "span": {
             "model": provider.model,
-            "input_size": prompt_size,
+            "input_size": sum(len(m.content) for m in messages),
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
+            "details": {
+                "stopped_early": stop.is_set(),
+                "sentences_written": len(checker.checks),
+                "sentences_shown": len(shown),
+                "precision": getattr(provider, "precision", None),
+            },
         },
     }

@@ -18,19 +18,16 @@ async def rerank(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     reranker = reranker_for(configuration)
     if reranker is None:
         contexts = [dict(c) for c in candidates[: configuration.final_k]]
-        best = max((c["similarity"] or 0.0 for c in contexts), default=0.0)
         note = {"details": {"reranker": None, "note": "no reranker configured: fused order kept"}}
     else:
         scores = await asyncio.to_thread(reranker.score, question, [c["text"] for c in candidates])
         ranked = sorted(zip(scores, candidates, strict=True), key=lambda pair: (-pair[0], pair[1]["chunk_id"]))
         contexts = [{**c, "rerank_score": round(score, 5)} for score, c in ranked[: configuration.final_k]]
-        best = max((c["rerank_score"] for c in contexts), default=0.0)
         note = {"model": reranker.model_id}
     for n, context in enumerate(contexts, start=1):
         context["n"] = n
     return {
         "contexts": contexts,
-        "relevant": best >= configuration.relevance_threshold,
         "span": {
             **note,
             "input_size": len(candidates),

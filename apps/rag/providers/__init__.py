@@ -55,7 +55,7 @@ def provider_from_settings(name: str | None = None) -> GenerationProvider:
 def _provider_settings(name: str) -> tuple:
     """The settings a provider is built from: a change (e.g. in a test) builds a new one."""
     if name == "local":
-        return (_local_model_path(), str(_model_cache_dir()))
+        return (_local_model_path(), str(_model_cache_dir()), getattr(settings, "MODEL_PRECISION", "auto"))
     if name == "tgi":
         return (getattr(settings, "TGI_URL", ""), _timeout_s())
     if name == "openai":
@@ -77,7 +77,7 @@ def _build(name: str, key: tuple) -> GenerationProvider:
         from apps.rag.providers.local import LocalProvider
 
         path = key[1]
-        return LocalProvider(Path(path) if path else None, cache_dir=_model_cache_dir())
+        return LocalProvider(Path(path) if path else None, cache_dir=_model_cache_dir(), precision=key[3])
     if name == "tgi":
         from apps.rag.providers.tgi import TGIProvider
 

@@ -26,6 +26,15 @@ class GenerationParams:
     max_tokens: int = 256
     temperature: float = 0.0  # 0: greedy, the same answer every time
     stop: tuple[str, ...] = ()  # the text is cut where the first of these completes, the stop string excluded
+    # Degeneration control: >1 makes tokens already written less likely (remote APIs get it as a frequency
+    # penalty); n > 0 forbids repeating any n-gram (the local model only).
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+    @property
+    def frequency_penalty(self) -> float:
+        """The OpenAI-style penalty that stands in for repetition_penalty on remote providers."""
+        return round(min(2.0, max(0.0, (self.repetition_penalty - 1.0) * 2)), 3)
 
 
 @dataclass(frozen=True)

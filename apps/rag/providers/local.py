@@ -29,13 +29,13 @@ _DECODE = {"skip_special_tokens": True}
 class LocalProvider:
     name = "local"
 
-    def __init__(self, path: Path | None = None, *, cache_dir: Path) -> None:
+    def __init__(self, path: Path | None = None, *, cache_dir: Path, precision: str = "auto") -> None:
         try:
             model_dir = Path(path) if path else packaged_model_dir(cache_dir)
         except ModelUnavailable as exc:  # to callers, a missing model is a backend that is down
             raise ProviderUnavailable(str(exc)) from exc
         self.model = str(model_dir)
-        self._tokenizer, self._model = _load(model_dir)
+        self._tokenizer, self._model, self.precision = _load(model_dir, precision)
         self._device = self._model.device
         self._context_size: int | None = getattr(self._model.config, "max_position_embeddings", None)
         # One generation at a time: a second one would only halve the speed of both.
@@ -121,24 +121,34 @@ class LocalProvider:
             kwargs.update(do_sample=True, temperature=params.temperature)
         else:
             kwargs["do_sample"] = False
+        if params.repetition_penalty != 1.0:
+            kwargs["repetition_penalty"] = params.repetition_penalty
+        if params.no_repeat_ngram_size > 0:
+            kwargs["no_repeat_ngram_size"] = params.no_repeat_ngram_size
         if params.stop:
             # Stop early instead of generating text that is trimmed anyway.
             kwargs.update(stop_strings=list(params.stop), tokenizer=self._tokenizer)
         return kwargs
 
 
-def _load(model_dir: Path) -> tuple[Any, Any]:
-    """Tokenizer and model from a transformers model directory, on the best device here."""
+def _load(model_dir: Path, preference: str) -> tuple[Any, Any, str]:
+    """Tokenizer, model and precision from a transformers model directory, on the best device here.
+
+    bf16 where the device computes it natively (detected by lib.precision), else fp32.
+    """
     if not model_dir.is_dir():
         raise ProviderUnavailable(f"The local model directory {model_dir} does not exist.")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from lib.precision import precision_for, torch_dtype
+
     cuda = torch.cuda.is_available()
+    precision = precision_for("cuda" if cuda else "cpu", preference)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForCausalLM.from_pretrained(
-            model_dir, dtype=torch.bfloat16 if cuda else torch.float32, device_map="cuda" if cuda else None
+            model_dir, dtype=torch_dtype(precision), device_map="cuda" if cuda else None
         )
     except Exception as exc:  # a missing file, a broken config or corrupt weights: all mean "no model"
         raise ProviderUnavailable(f"The local model at {model_dir} could not be loaded: {exc}") from exc
@@ -147,4 +157,4 @@ def _load(model_dir: Path) -> tuple[Any, Any]:
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.eval()
-    return tokenizer, model
+    return tokenizer, model, precision

@@ -90,4 +90,6 @@ def _options(params: GenerationParams) -> dict[str, Any]:
     options: dict[str, Any] = {"max_tokens": params.max_tokens, "temperature": params.temperature}
     if params.stop:
         options["stop"] = list(params.stop)
+    if params.frequency_penalty:
+        options["frequency_penalty"] = params.frequency_penalty
     return options

@@ -119,7 +119,12 @@ class TGIProvider:
 
 def _options(params: GenerationParams) -> dict[str, Any]:
     # temperature 0 is greedy decoding for TGI's chat API.
-    return {"max_tokens": params.max_tokens, "temperature": params.temperature, "stop": list(params.stop) or None}
+    return {
+        "max_tokens": params.max_tokens,
+        "temperature": params.temperature,
+        "stop": list(params.stop) or None,
+        "frequency_penalty": params.frequency_penalty or None,
+    }
 
 
 def _status_error(where: str, status: int, detail: str) -> ProviderError:
