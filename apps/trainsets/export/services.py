@@ -91,11 +91,7 @@ def dataset_version_export(
     split = groups_split(Counter(item.group for item in selection.items), test_fraction=test_fraction, seed=seed)
     train = [item for item in selection.items if item.group in split.train]
     test = [item for item in selection.items if item.group in split.test]
-    verdicts = prompts_leaked(
-        train=[item.prompt for item in train],
-        test=[item.prompt for item in test],
-        threshold=settings.NEAR_DUPLICATE_THRESHOLD,
-    )
+    verdicts = prompts_leaked(train=[item.prompt for item in train], test=[item.prompt for item in test])
     # The test copy stays: the test set is what measures the model, so the train copy goes.
     selection.filter_stats["leakage"] = sum(verdict is not None for verdict in verdicts)
     train = [item for item, verdict in zip(train, verdicts, strict=True) if verdict is None]
