@@ -69,10 +69,13 @@ def twin_build(
     say = on_stage or (lambda message: None)
     build = TwinBuild()
     say("Exporting the instruction dataset")
-    build.instruct = dataset_version_export(kind=DatasetVersion.Kind.INSTRUCT, author=author)
+    # Evaluation needs held-out samples: refused here, before any training, when nothing can be held out.
+    build.instruct = dataset_version_export(kind=DatasetVersion.Kind.INSTRUCT, author=author, require_test=True)
+    say(f"{build.instruct.name}: {build.instruct.split_summary}")
     say("Exporting the preference dataset")
     try:
         build.preference = dataset_version_export(kind=DatasetVersion.Kind.PREFERENCE, author=author)
+        say(f"{build.preference.name}: {build.preference.split_summary}")
     except ExportError as exc:  # no labeled pairs yet: the SFT model is still worth evaluating
         build.notes.append(f"DPO skipped: {exc}")
 

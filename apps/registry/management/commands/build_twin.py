@@ -65,6 +65,7 @@ class Command(BaseCommand):
         version = build.version
         summary = {
             "datasets": [d.name for d in (build.instruct, build.preference) if d is not None],
+            "splits": {d.name: d.counts for d in (build.instruct, build.preference) if d is not None},
             "training_runs": [{"id": r.pk, "stage": r.stage, "status": r.status} for r in build.runs],
             "eval_run": build.evaluation.pk if build.evaluation else None,
             "model_version": version.name if version else None,
@@ -79,7 +80,9 @@ class Command(BaseCommand):
             return
         for note in build.notes:
             self.stderr.write(note)
-        self.stdout.write(f"Datasets: {', '.join(summary['datasets'])}")
+        for dataset in (build.instruct, build.preference):
+            if dataset is not None:
+                self.stdout.write(f"{dataset.name}: {dataset.split_summary}")
         for run in build.runs:
             self.stdout.write(f"{run.stage.upper()} run #{run.pk}: {run.status}")
         metrics = summary["metrics"] or {}
