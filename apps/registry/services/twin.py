@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from apps.registry.models import EvalRun, ModelVersion, RunStatus, TrainingRun
 from apps.registry.services.evaluation import eval_run_create, eval_run_execute
 from apps.registry.services.promotion import Promotion, PromotionRefused, model_version_promote
-from apps.registry.services.training import training_run_create, training_run_execute
+from apps.registry.services.training import training_run_create
+from apps.registry.services.training_execute import training_run_execute
 from apps.sources.models import Author
 from apps.trainsets.models import DatasetVersion
 from lib.errors import TwinsiteError

@@ -93,7 +93,7 @@ class Command(BaseCommand):
         if build.promotion is not None:
             self.stdout.write(f"{version.name} is now the production model. TGI: docker compose restart tgi.")
         else:
-            self.stderr.write(f"Kept as a candidate: {build.refused}")
+            self.stderr.write(f"Kept as a candidate: {build.refused} build_twin --force promotes it anyway.")
 
 
 def _figure(value: object) -> str:
