@@ -91,7 +91,8 @@ def test_the_admin_says_service_errors_without_command_line_flags(client, curato
     response = client.post(url, {"action": "promote", "_selected_action": [production.pk]}, follow=True)
 
     page = response.content.decode()
-    assert '<li class="error">Sft-v1 is already the production model.</li>' in page  # the admin capitalises and "--model" not in page
+    assert '<li class="error">Sft-v1 is already the production model.</li>' in page  # the admin capitalises
+    assert "--model" not in page
 
 
 def test_a_run_whose_options_no_longer_pass_is_not_rerun_and_says_why(client, curator, tmp_path):
