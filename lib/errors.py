@@ -11,3 +11,12 @@ class ConfigurationError(TwinsiteError):
 
 class ModelUnavailable(TwinsiteError):
     """A model cannot be found or loaded: a missing package, file or directory, or a failed conversion."""
+
+
+class InvalidInput(TwinsiteError):
+    """A value a service was given cannot be used. `field` names it in the domain's words (base, dataset, model):
+    the command line phrases it as its flag, the admin as its label; the message reads whole without it."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field

@@ -144,7 +144,8 @@ class ConversationDetailApi(APIView):
 
     @extend_schema(responses={204: None, 404: ErrorSerializer})
     def delete(self, request: Request, conversation_id) -> Response:
-        selectors.conversation_of(user=request.user, conversation_id=conversation_id).delete()
+        conversation = selectors.conversation_of(user=request.user, conversation_id=conversation_id)
+        services.conversation_delete(conversation=conversation)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

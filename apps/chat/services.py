@@ -113,3 +113,8 @@ def feedback_record(
         message=message, user=user, defaults={"rating": rating, "edited_answer": edited_answer, "comment": comment}
     )
     return feedback
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Delete a conversation with its messages, their feedback and the preference pairs made from that feedback."""
+    conversation.delete()

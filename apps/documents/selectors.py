@@ -6,7 +6,10 @@ The work is in ``apps.documents.search`` (one module per concern); this is the f
 import math
 from collections.abc import Sequence
 
-from apps.documents.models import Chunk
+from django.db.models import Q, QuerySet
+
+from apps.documents import embedding
+from apps.documents.models import Chunk, Document
 from apps.documents.search.dense import chunk_dense_search, dense_scan_settings
 from apps.documents.search.fusion import FusedRank, reciprocal_rank_fusion
 from apps.documents.search.lexical import chunk_lexical_search
@@ -19,6 +22,7 @@ __all__ = [
     "chunk_dense_search",
     "chunk_lexical_search",
     "chunk_search",
+    "chunks_needing_embedding",
     "dense_scan_settings",
 ]
 
@@ -106,3 +110,11 @@ def _chunk_hits(fused: list[FusedRank], *, distances: dict[int, float]) -> list[
             )
         )
     return hits
+
+
+def chunks_needing_embedding() -> QuerySet[Chunk]:
+    """Chunks without a vector from the current model, of processed documents."""
+    return Chunk.objects.filter(
+        Q(embedding__isnull=True) | ~Q(embedding_model=embedding.model_id()),
+        document__status=Document.Status.PROCESSED,
+    )

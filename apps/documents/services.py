@@ -5,13 +5,14 @@ from datetime import UTC
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.tasks import task_send
 from apps.documents import embedding
 from apps.documents.crawled import CrawledDocument
 from apps.documents.models import Chunk, Document
+from apps.documents.selectors import chunks_needing_embedding
 from lib.errors import TwinsiteError
 from lib.text.chunking import chunk_text
 from lib.text.cleaning import clean_text, content_hash
@@ -181,14 +182,6 @@ def document_process(*, document_id: int, force: bool = False) -> ProcessOutcome
 
 def document_process_failed(*, document_id: int, error: str) -> None:
     Document.objects.filter(pk=document_id).update(status=Document.Status.FAILED, processing_error=error[:2000])
-
-
-def chunks_needing_embedding() -> QuerySet[Chunk]:
-    """Chunks without a vector from the current model, of processed documents."""
-    return Chunk.objects.filter(
-        Q(embedding__isnull=True) | ~Q(embedding_model=embedding.model_id()),
-        document__status=Document.Status.PROCESSED,
-    )
 
 
 def _store_vectors(chunk_ids: list[int], vectors: list[list[float]], *, model_id: str) -> None:

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from apps.registry import services
 from apps.registry.charts import loss_chart_svg
 from apps.registry.models import METRIC_LABELS, EvalRun, ModelVersion, TrainingRun
-from apps.registry.services.evaluation import eval_summary
+from apps.registry.selectors import eval_summary
 from lib.errors import TwinsiteError
 
 
@@ -103,9 +103,15 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run on the training queue", permissions=["change"])
     def rerun(self, request: HttpRequest, queryset: QuerySet[TrainingRun]) -> None:
-        runs = [services.training_run_rerun(run=run) for run in queryset]
-        ids = ", ".join(f"#{run.pk}" for run in runs)
-        self.message_user(request, f"Queued {len(runs)} run(s) on the training queue: {ids}.", messages.SUCCESS)
+        runs = []
+        for run in queryset:
+            try:
+                runs.append(services.training_run_rerun(run=run))
+            except TwinsiteError as exc:  # its stored options no longer pass training's rules
+                self.message_user(request, f"Run #{run.pk} was not re-run: {exc}", messages.ERROR)
+        if runs:
+            ids = ", ".join(f"#{run.pk}" for run in runs)
+            self.message_user(request, f"Queued {len(runs)} run(s) on the training queue: {ids}.", messages.SUCCESS)
 
     def has_add_permission(self, request) -> bool:
         return False

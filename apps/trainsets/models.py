@@ -213,3 +213,21 @@ class DatasetVersion(models.Model):
     @property
     def name(self) -> str:
         return f"{self.kind}-v{self.number}"
+
+    @property
+    def split_summary(self) -> str:
+        """How many items and documents (or sections of one document) went to each side, in words."""
+        counts, unit = self.counts, "sample" if self.kind == self.Kind.INSTRUCT else "pair"
+
+        def side(name: str) -> str:
+            if f"sections_{name}" in counts:
+                return (
+                    f"{_plural(counts[name], unit)} from {_plural(counts[f'sections_{name}'], 'section')} of 1 document"
+                )
+            return f"{_plural(counts[name], unit)} from {_plural(counts[f'documents_{name}'], 'document')}"
+
+        return f"train {side('train')}; test {side('test')}"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -207,11 +208,17 @@ def test_the_trained_reranker_is_registered_used_by_the_rerank_node_and_ranks_he
 
 
 @pytest.mark.django_db
-def test_a_reranker_worse_than_retrieval_is_kept_but_not_registered(tmp_path, serve_dir, crawl_settings, model_cache):
-    """On this small blog the fused order wins (hit@1 1.0 against ~0.25): registering would make answers worse."""
+def test_a_trained_reranker_is_experimental_kept_but_not_registered_without_force(
+    tmp_path, serve_dir, crawl_settings, model_cache
+):
+    """On this small blog's held-out documents the fused order wins: registering would make answers worse."""
     write_reranker_blog(tmp_path / "blog")
     crawl_reranker_blog(serve_dir(tmp_path / "blog"))
-    call_command("train_reranker", "--epochs", "0.2", "--held-out", "0.3", "--seed", str(SEED), "--verbosity", "0")
+    out = StringIO()
+    call_command(
+        "train_reranker", "--epochs", "0.2", "--held-out", "0.3", "--seed", str(SEED), "--verbosity", "0", stdout=out
+    )
+    assert "not registered: trained rerankers are experimental, --force registers it." in out.getvalue()
     versions = [p for p in (model_cache / "reranker").iterdir() if p.name.startswith("v")]
     assert len(versions) == 1 and reranker_version_metadata(versions[0])["registered"] is False
     assert not registered_reranker_path().exists() and reranker_from_settings() is None

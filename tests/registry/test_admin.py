@@ -81,3 +81,32 @@ def test_rerun_action_queues_a_copy_of_the_run(client, curator, tmp_path, django
     assert (again.stage, again.status, again.config) == ("sft", RunStatus.QUEUED, {"max_steps": 5})
     assert list(again.dataset_versions.all()) == [dataset]
     assert len(queued) == 1  # the task is sent once the new run is committed
+
+
+def test_the_admin_says_service_errors_without_command_line_flags(client, curator, make_version):
+    production = make_version("sft-v1", evaluation=evaluated(10.0, 0.7), stage=ModelVersion.Stage.PRODUCTION)
+    client.force_login(curator)
+    url = reverse("admin:registry_modelversion_changelist")
+
+    response = client.post(url, {"action": "promote", "_selected_action": [production.pk]}, follow=True)
+
+    page = response.content.decode()
+    assert '<li class="error">Sft-v1 is already the production model.</li>' in page  # the admin capitalises
+    assert "--model" not in page
+
+
+def test_a_run_whose_options_no_longer_pass_is_not_rerun_and_says_why(client, curator, tmp_path):
+    dataset = DatasetVersion.objects.create(kind="instruct", number=1, path=str(tmp_path))
+    stale = TrainingRun.objects.create(stage="sft", status=RunStatus.FAILED, config={"learning_rate": "fast"})
+    stale.dataset_versions.add(dataset)
+    client.force_login(curator)
+
+    response = client.post(
+        reverse("admin:registry_trainingrun_changelist"),
+        {"action": "rerun", "_selected_action": [stale.pk]},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert f"Run #{stale.pk} was not re-run:" in page and "learning_rate" in page and "--config" not in page
+    assert TrainingRun.objects.count() == 1

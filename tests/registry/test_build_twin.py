@@ -6,12 +6,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from apps.rag.providers import ChatMessage, GenerationParams, provider_from_settings
 from apps.registry.models import EvalRun, ModelVersion, RunStatus, TrainingRun
 from apps.trainsets.models import DatasetVersion
+from tests.factories import make_author, make_document, make_source
 from tests.registry.corpus import approved_corpus
+from tests.trainsets.factories import make_sample
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +30,10 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
 
     summary = json.loads(out.getvalue())
     assert summary["datasets"] == ["instruct-v1", "preference-v1"]
+    assert {name: (c["train"], c["test"]) for name, c in summary["splits"].items()} == {
+        "instruct-v1": (7, 1),
+        "preference-v1": (5, 1),
+    }
     assert summary["model_version"] == "dpo-v1" and summary["stage"] == "production" and summary["promoted"]
     assert set(DatasetVersion.objects.values_list("kind", flat=True)) == {"instruct", "preference"}
 
@@ -56,3 +62,20 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
     assert served.model == dpo_version.path
     reply = served.generate([ChatMessage("user", "How do you name things?")], GenerationParams(max_tokens=8))
     assert reply.text.strip()
+
+
+def test_a_corpus_with_nothing_to_hold_out_is_refused_before_any_training(settings, tmp_path, models_dir):
+    # One article, twelve samples, all on its one extract: the first failure trained, then failed.
+    settings.DATASETS_DIR = tmp_path / "datasets"
+    document = make_document(source=make_source(author=make_author(name="Ada Example")))
+    for n in range(12):
+        make_sample(
+            document=document, extract="The one passage.", instruction=f"Question{n}?", review="approved", ordinal=n
+        )
+    stderr = StringIO()
+
+    with pytest.raises(CommandError, match=r"Nothing can be held out to evaluate on: all 12 instruct items"):
+        call_command("build_twin", "--quick", stdout=StringIO(), stderr=stderr)
+
+    assert not TrainingRun.objects.exists() and not DatasetVersion.objects.exists()
+    assert "SFT" not in stderr.getvalue()

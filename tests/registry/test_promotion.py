@@ -1,6 +1,7 @@
 """The promotion gate: a worse or unevaluated candidate is refused, --force overrides, old production is archived."""
 
 import os
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -97,7 +98,7 @@ def test_a_head_to_head_evaluation_against_production_decides(make_version, tmp_
 
 
 def test_an_unknown_model_is_named_in_the_error(make_version):
-    with pytest.raises(CommandError, match='--model: no model version "nope"'):
+    with pytest.raises(CommandError, match='--model: There is no model version "nope"'):
         call_command("promote_model", "--model", "nope")
 
 
@@ -106,3 +107,34 @@ def test_the_database_holds_at_most_one_production_version(make_version):
 
     with pytest.raises(IntegrityError):
         make_version("sft-v2", stage=Stage.PRODUCTION)
+
+
+def test_latest_evaluations_on_different_data_are_not_compared(make_version):
+    """Perplexities of two test sets say nothing about which model is better: refused until a head-to-head run."""
+    make_version("sft-v1", evaluation=evaluated(9.0, 0.7, dataset="instruct-v1"), stage=Stage.PRODUCTION)
+    make_version("sft-v2", evaluation=evaluated(5.0, 0.7, dataset="instruct-v2"))  # "better", on other data
+
+    with pytest.raises(CommandError) as refused:
+        call_command("promote_model", "--model", "sft-v2")
+
+    assert str(refused.value) == (
+        "sft-v2 was not promoted: sft-v2 (instruct-v2, 5 samples) and production sft-v1 (instruct-v1, 5 samples) "
+        "were evaluated on different data, so their metrics cannot be compared; evaluate sft-v2 with sft-v1 as its "
+        "baseline first. --force promotes it anyway."
+    )
+    assert ModelVersion.objects.get(stage=Stage.PRODUCTION).name == "sft-v1"
+
+
+@pytest.mark.parametrize(("perplexity", "promoted"), [(9.1, True), (9.3, False)])
+def test_latest_evaluations_on_the_same_data_are_compared(make_version, perplexity, promoted):
+    make_version("sft-v1", evaluation=evaluated(9.0, 0.7, dataset="instruct-v1"), stage=Stage.PRODUCTION)
+    make_version("sft-v2", evaluation=evaluated(perplexity, 0.7, dataset="instruct-v1"))
+    out = StringIO()
+
+    if promoted:  # 9.1 is within 2 % of 9.0; 9.3 is not
+        call_command("promote_model", "--model", "sft-v2", stdout=out)
+        assert "compared with sft-v1's latest evaluation, on the same instruct-v1" in out.getvalue()
+    else:
+        with pytest.raises(CommandError, match=r"perplexity 9\.300 is higher than production's 9\.000"):
+            call_command("promote_model", "--model", "sft-v2")
+    assert ModelVersion.objects.get(stage=Stage.PRODUCTION).name == ("sft-v2" if promoted else "sft-v1")

@@ -52,6 +52,6 @@ def test_wrong_dataset_kind_unknown_option_and_missing_sft_base_are_named(datase
         call_command("train", "--stage", "sft", "--dataset", "instruct-v1", "--config", str(bad_type))
     with pytest.raises(CommandError, match="--base: DPO starts from an SFT model"):
         call_command("train", "--stage", "dpo", "--dataset", "preference-v1")
-    with pytest.raises(CommandError, match='--dataset: no dataset version "instruct-v9"'):
+    with pytest.raises(CommandError, match='--dataset: There is no dataset version "instruct-v9"'):
         call_command("train", "--stage", "sft", "--dataset", "instruct-v9")
     assert not TrainingRun.objects.exists()

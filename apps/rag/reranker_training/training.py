@@ -15,7 +15,10 @@ from pathlib import Path
 
 from apps.rag.reranker_training.pairs import TrainingPair
 
-MAX_LENGTH = 256  # tokens of question + passage; chunks are at most 254 tokens of MiniLM's window
+# Tokens of question + passage together: the encoder's whole position range (max_position_embeddings 512;
+# longer fails). Chunks are at most 254 tokens, so a question of up to ~250 tokens never cuts the passage.
+# The saved model keeps this limit, so the rerank node reads the same.
+MAX_LENGTH = 512
 
 
 def base_cross_encoder(path: Path, *, seed: int):

@@ -6,21 +6,15 @@ from apps.registry.services.evaluation import (
     eval_run_execute,
     eval_run_fail,
 )
-from apps.registry.services.promotion import (
-    Promotion,
-    PromotionRefused,
-    model_version_promote,
-    model_version_promotion_check,
-)
+from apps.registry.services.promotion import Promotion, PromotionRefused, model_version_promote
 from apps.registry.services.training import (
-    training_base_resolve,
     training_options_clean,
     training_run_create,
     training_run_enqueue,
-    training_run_execute,
     training_run_fail,
     training_run_rerun,
 )
+from apps.registry.services.training_execute import training_run_execute
 
 __all__ = [
     "Promotion",
@@ -30,8 +24,6 @@ __all__ = [
     "eval_run_execute",
     "eval_run_fail",
     "model_version_promote",
-    "model_version_promotion_check",
-    "training_base_resolve",
     "training_options_clean",
     "training_run_create",
     "training_run_enqueue",

@@ -18,27 +18,14 @@ from apps.core.tasks import task_send
 from apps.registry.models import EvalRun, ModelVersion, RunStatus
 from apps.registry.selectors import (
     dataset_version_latest,
-    model_version_find,
+    eval_baseline_resolve,
+    eval_summary,
     model_version_instruct_dataset,
-    model_version_production,
 )
 from apps.trainsets.models import DatasetVersion
-from lib.errors import TwinsiteError
+from lib.errors import InvalidInput
 
 JUDGE_KINDS = ("local", "openai")
-
-
-def eval_baseline_resolve(*, model_version: ModelVersion, baseline: str | None) -> str:
-    """--baseline (a version name or a model path), else production (the comparison promotion needs), else ""."""
-    if baseline:
-        found = model_version_find(ref=baseline)
-        if found is not None:
-            return found.path
-        if not Path(baseline).expanduser().is_dir():
-            raise TwinsiteError(f'--baseline: "{baseline}" is neither a model version nor a model directory.')
-        return str(Path(baseline).expanduser().resolve())
-    production = model_version_production()
-    return production.path if production and production.pk != model_version.pk else ""
 
 
 def eval_run_create(
@@ -54,15 +41,19 @@ def eval_run_create(
     dataset = dataset_version or model_version_instruct_dataset(model_version=model_version)
     dataset = dataset or dataset_version_latest(kind=DatasetVersion.Kind.INSTRUCT)
     if dataset is None:
-        raise TwinsiteError("--dataset: there is no instruct dataset version to evaluate on; export one first.")
+        raise InvalidInput("There is no instruct dataset version to evaluate on; export one first.", field="dataset")
     if dataset.kind != DatasetVersion.Kind.INSTRUCT:
-        raise TwinsiteError(f"--dataset: {dataset.name} is a {dataset.kind} dataset; evaluation needs an instruct one.")
+        raise InvalidInput(
+            f"{dataset.name} is a {dataset.kind} dataset; evaluation needs an instruct one.", field="dataset"
+        )
     if max_samples < 1:
-        raise TwinsiteError("--max-samples must be at least 1.")
+        raise InvalidInput("At least 1 sample must be evaluated.", field="max_samples")
     if max_new_tokens < 1:
-        raise TwinsiteError("--max-new-tokens must be at least 1.")
+        raise InvalidInput("At least 1 new token must be generated per answer.", field="max_new_tokens")
     if judge and judge.get("kind") not in JUDGE_KINDS:
-        raise TwinsiteError(f"--judge must be one of none, {', '.join(JUDGE_KINDS)}, not {judge.get('kind')!r}.")
+        raise InvalidInput(
+            f"The judge must be one of none, {', '.join(JUDGE_KINDS)}, not {judge.get('kind')!r}.", field="judge"
+        )
     return EvalRun.objects.create(
         model_version=model_version,
         dataset_version=dataset,
@@ -118,19 +109,6 @@ def eval_run_execute(*, run_id: int, on_progress: Callable[[EvalRun], None] | No
         version.metrics = {**version.metrics, "evaluation": eval_summary(run)}
         version.save(update_fields=["metrics"])
     return run
-
-
-def eval_summary(run: EvalRun) -> dict:
-    """What a version keeps of its latest evaluation: the run, the data, both models' metrics."""
-    models = run.report.get("models", {})
-    return {
-        "eval_run": run.pk,
-        "dataset": run.dataset_version.name,
-        "samples": run.report.get("samples"),
-        "baseline": run.baseline,
-        "twin": models.get("twin", {}),
-        "base": models.get("base", {}),
-    }
 
 
 def _evaluate(run: EvalRun, report_path: Path, progress: Callable[[int, int], None]) -> dict:

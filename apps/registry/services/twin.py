@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from apps.registry.models import EvalRun, ModelVersion, RunStatus, TrainingRun
 from apps.registry.services.evaluation import eval_run_create, eval_run_execute
 from apps.registry.services.promotion import Promotion, PromotionRefused, model_version_promote
-from apps.registry.services.training import training_run_create, training_run_execute
+from apps.registry.services.training import training_run_create
+from apps.registry.services.training_execute import training_run_execute
 from apps.sources.models import Author
 from apps.trainsets.models import DatasetVersion
 from lib.errors import TwinsiteError
@@ -69,10 +70,13 @@ def twin_build(
     say = on_stage or (lambda message: None)
     build = TwinBuild()
     say("Exporting the instruction dataset")
-    build.instruct = dataset_version_export(kind=DatasetVersion.Kind.INSTRUCT, author=author)
+    # Evaluation needs held-out samples: refused here, before any training, when nothing can be held out.
+    build.instruct = dataset_version_export(kind=DatasetVersion.Kind.INSTRUCT, author=author, require_test=True)
+    say(f"{build.instruct.name}: {build.instruct.split_summary}")
     say("Exporting the preference dataset")
     try:
         build.preference = dataset_version_export(kind=DatasetVersion.Kind.PREFERENCE, author=author)
+        say(f"{build.preference.name}: {build.preference.split_summary}")
     except ExportError as exc:  # no labeled pairs yet: the SFT model is still worth evaluating
         build.notes.append(f"DPO skipped: {exc}")
 

@@ -5,6 +5,8 @@ as their labels resolve them (resolution.py); an unlabeled pair when approved (a
 pending). Rejected and filtered items never do, nor anything from a document a curator excluded.
 """
 
+import dataclasses
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -13,6 +15,7 @@ from django.db.models import Count, QuerySet
 from apps.documents.models import Document
 from apps.sources.models import Author
 from apps.trainsets.export.resolution import Outcome, Vote, pair_resolve
+from apps.trainsets.generation.extracts import split_heading
 from apps.trainsets.models import InstructionSample, PreferencePair, Review
 
 INSTRUCT_STATS = ["pending", "rejected", "filtered", "document_excluded", "empty", "leakage"]
@@ -31,6 +34,7 @@ class ExportItem:
     chosen: str  # the answer, for an instruction sample
     rejected: str = ""
     flags: frozenset[str] = frozenset()  # auto_accepted, labeled, swapped, edited
+    sample_id: int | None = None  # the instruction sample it was made from: where its extract and section are
 
 
 @dataclass
@@ -71,6 +75,7 @@ def instruct_selection(*, author: Author | None = None, auto_accept: bool = Fals
                 prompt=sample.instruction.strip(),
                 chosen=sample.answer.strip(),
                 flags=frozenset({"auto_accepted"} if sample.review == Review.PENDING else ()),
+                sample_id=sample.pk,
             )
         )
     return selection
@@ -128,6 +133,39 @@ def preference_selection(*, author: Author | None = None, auto_accept: bool = Fa
                 chosen=resolution.chosen.strip(),
                 rejected=resolution.rejected.strip(),
                 flags=frozenset(flags),
+                sample_id=pair.sample_id,
             )
         )
     return selection
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def items_by_section(items: list[ExportItem]) -> list[ExportItem]:
+    """The items of one document regrouped by the section their extract starts in, or else by extract.
+
+    A section is the heading path of the extract's first chunk. When the document has fewer than two
+    sections (or a sample's chunks are gone), each extract is its own group: samples of one extract share
+    its text, so they must stay on one side. An item made from no sample is a group of its own.
+    """
+    sample_ids = {item.sample_id for item in items if item.sample_id is not None}
+    first_chunk: dict[int, str] = {}
+    links = InstructionSample.chunks.through.objects.filter(instructionsample_id__in=sample_ids)
+    for sample_id, text in links.order_by("instructionsample_id", "chunk__ordinal").values_list(
+        "instructionsample_id", "chunk__text"
+    ):
+        first_chunk.setdefault(sample_id, text)
+    extracts = dict(InstructionSample.objects.filter(pk__in=sample_ids).values_list("pk", "extract_hash"))
+    headings = {sample_id: split_heading(text)[0] for sample_id, text in first_chunk.items()}
+    by_heading = set(headings) == sample_ids and len(set(headings.values())) >= 2
+
+    def section(item: ExportItem) -> str:
+        if item.sample_id is None:
+            return f"item:{item.item_id}"
+        if by_heading:
+            return f"section:{_key(headings[item.sample_id])}"
+        return f"extract:{extracts[item.sample_id][:12]}"
+
+    return [dataclasses.replace(item, group=f"{item.group}/{section(item)}") for item in items]

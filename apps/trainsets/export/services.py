@@ -20,7 +20,13 @@ from django.db.models import Max
 from apps.sources.models import Author
 from apps.trainsets.export import writer
 from apps.trainsets.export.leakage import prompts_leaked
-from apps.trainsets.export.selectors import ExportItem, Selection, instruct_selection, preference_selection
+from apps.trainsets.export.selectors import (
+    ExportItem,
+    Selection,
+    instruct_selection,
+    items_by_section,
+    preference_selection,
+)
 from apps.trainsets.export.split import groups_split, split_check
 from apps.trainsets.models import DatasetVersion
 from lib.errors import TwinsiteError
@@ -55,11 +61,22 @@ def _nothing_left(kind: str, selection: Selection) -> ExportError:
     return ExportError(f"Nothing to export: no {kind} item is approved or labeled (left out: {kept_out}).{hint}")
 
 
-def _counts(kind: str, train: list[ExportItem], test: list[ExportItem]) -> dict[str, int]:
+def _nothing_held_out(kind: str, items: list[ExportItem]) -> str:
+    documents = {item.document_id for item in items if item.document_id is not None}
+    what = f"{len(documents)} document" if len(documents) == 1 else "one conversation"
+    return (
+        f"Nothing can be held out to evaluate on: all {len(items)} {kind} items come from {what}, "
+        "with nothing in it to split (one extract). Add writing from another post or another part of it."
+    )
+
+
+def _counts(kind: str, train: list[ExportItem], test: list[ExportItem], *, by_section: bool) -> dict[str, int]:
     counts = {"total": len(train) + len(test), "train": len(train), "test": len(test)}
     for side, items in (("train", train), ("test", test)):
         counts[f"documents_{side}"] = len({item.document_id for item in items if item.document_id is not None})
         counts[f"groups_{side}"] = len({item.group for item in items})
+        if by_section:  # one document, split within: its sections (or extracts) are the groups
+            counts[f"sections_{side}"] = counts[f"groups_{side}"]
         if kind == "preference":
             counts[f"conversations_{side}"] = len({i.group for i in items if i.group.startswith("conversation:")})
     for flag in _FLAGS[kind]:
@@ -77,8 +94,12 @@ def dataset_version_export(
     push_to_hub: str | None = None,
     user=None,
     progress: Callable[[str], None] | None = None,
+    require_test: bool = False,
 ) -> DatasetVersion:
-    """Export the next version of `kind` to DATASETS_DIR/<kind>-v<N>/ (or output_dir); push it when asked."""
+    """Export the next version of `kind` to DATASETS_DIR/<kind>-v<N>/ (or output_dir); push it when asked.
+
+    require_test: refuse (writing nothing) when nothing can be held out, as an evaluation needs a test split.
+    """
     say = progress or (lambda message: None)
     _check(kind=kind, test_fraction=test_fraction, seed=seed, push_to_hub=push_to_hub)
     say(f"Selecting {kind} items")
@@ -87,18 +108,24 @@ def dataset_version_export(
     if not selection.items:
         raise _nothing_left(kind, selection)
 
-    say(f"Splitting {len(selection.items)} items by document")
-    split = groups_split(Counter(item.group for item in selection.items), test_fraction=test_fraction, seed=seed)
-    train = [item for item in selection.items if item.group in split.train]
-    test = [item for item in selection.items if item.group in split.test]
-    verdicts = prompts_leaked(
-        train=[item.prompt for item in train],
-        test=[item.prompt for item in test],
-        threshold=settings.NEAR_DUPLICATE_THRESHOLD,
-    )
+    items = selection.items
+    groups = {item.group for item in items}
+    by_section = len(groups) == 1 and next(iter(groups)).startswith("document:")
+    if by_section:  # one document (one long post, say): hold out some of its sections rather than nothing
+        items = items_by_section(items)
+    say(f"Splitting {len(items)} items by {'section of their one document' if by_section else 'document'}")
+    split = groups_split(Counter(item.group for item in items), test_fraction=test_fraction, seed=seed)
+    train = [item for item in items if item.group in split.train]
+    test = [item for item in items if item.group in split.test]
+    if require_test and not test:
+        raise ExportError(_nothing_held_out(kind, items))
+    leaked = prompts_leaked(train=[item.prompt for item in train], test=[item.prompt for item in test])
+    if by_section:  # sections of one text may repeat each other: the author's answers are checked too
+        answers = prompts_leaked(train=[item.chosen for item in train], test=[item.chosen for item in test])
+        leaked = [prompt or answer for prompt, answer in zip(leaked, answers, strict=True)]
     # The test copy stays: the test set is what measures the model, so the train copy goes.
-    selection.filter_stats["leakage"] = sum(verdict is not None for verdict in verdicts)
-    train = [item for item, verdict in zip(train, verdicts, strict=True) if verdict is None]
+    selection.filter_stats["leakage"] = sum(verdict is not None for verdict in leaked)
+    train = [item for item, verdict in zip(train, leaked, strict=True) if verdict is None]
     if not train:
         raise ExportError("Nothing left to train on: every training item repeats a test prompt.")
 
@@ -111,7 +138,7 @@ def dataset_version_export(
         seed=seed,
         push_to_hub=push_to_hub,
         user=user,
-        counts=_counts(kind, train, test),
+        counts=_counts(kind, train, test, by_section=by_section),
         filter_stats=dict(selection.filter_stats),
         train=[row(item) for item in train],
         test=[row(item) for item in test],

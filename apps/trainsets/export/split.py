@@ -32,9 +32,11 @@ def split_check(*, test_fraction: float, seed: int) -> None:
 def groups_split(sizes: Mapping[str, int], *, test_fraction: float, seed: int) -> GroupSplit:
     """Split groups (key -> number of items) so that about test_fraction of the items are in test.
 
-    Groups go to test in hash order until the test side holds test_fraction of the items. With two
-    or more groups each side gets at least one; a single group goes to train (there is nothing to
-    hold out without cutting it in two). The same sizes, fraction and seed always give the same split.
+    Groups go to test in hash order while they fit under test_fraction of the items; one that would
+    overshoot is passed over, so a large document cannot take the test side whole. With two or more
+    groups each side gets at least one (if none fits, the smallest group is held out); a single group
+    goes to train (there is nothing to hold out without cutting it in two). The same sizes, fraction
+    and seed always give the same split.
     """
     split_check(test_fraction=test_fraction, seed=seed)
     groups = sorted(sizes, key=lambda group: (_rank(group, seed), group))
@@ -43,9 +45,12 @@ def groups_split(sizes: Mapping[str, int], *, test_fraction: float, seed: int) -
     target = test_fraction * sum(sizes.values())
     test: list[str] = []
     held = 0
-    for group in groups[:-1]:  # the last group in the order always stays in train
-        if test and held >= target:
+    for group in groups:
+        if held >= target or len(test) == len(groups) - 1:  # at least one group always stays in train
             break
-        test.append(group)
-        held += sizes[group]
-    return GroupSplit(train=frozenset(groups[len(test) :]), test=frozenset(test))
+        if held + sizes[group] <= target:
+            test.append(group)
+            held += sizes[group]
+    if not test:
+        test.append(min(groups, key=lambda group: sizes[group]))  # the first smallest, in hash order
+    return GroupSplit(train=frozenset(groups) - frozenset(test), test=frozenset(test))

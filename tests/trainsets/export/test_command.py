@@ -87,7 +87,7 @@ def test_prints_the_version_its_path_and_counts(datasets_dir, annotator):
     call_command("export_dataset", "--kind", "instruct", "--output", str(datasets_dir / "mine"), stdout=out)
     text = out.getvalue()
     assert f"Exported instruct-v1 to {datasets_dir.resolve() / 'mine'}" in text
-    assert "train 3 (3 documents), test 1 (1 documents)" in text
+    assert "train 3 samples from 3 documents; test 1 sample from 1 document" in text
     assert "left out: nothing" in text
 
 

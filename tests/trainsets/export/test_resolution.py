@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from apps.trainsets.export.leakage import EXACT, NEAR_DUPLICATE, prompts_leaked
 from apps.trainsets.export.resolution import Outcome, Vote, pair_resolve
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -54,18 +53,3 @@ def test_latest_edit_of_the_winning_side_replaces_it():
 def test_an_edit_that_changes_nothing_is_not_counted_as_one():
     resolution = resolve("chosen", edits={0: ("AUTHOR ", 1)})
     assert resolution.chosen == "AUTHOR" and not resolution.edited
-
-
-def test_leakage_finds_exact_and_near_copies_of_test_prompts():
-    long_prompt = (
-        "Tell me in your own words what makes a good commit message when you work in a busy team of engineers "
-        "who ship many small changes every single day to a large shared monorepo"
-    )
-    test = ["How do you back up PostgreSQL?", long_prompt]
-    train = [
-        "how do you BACK UP   postgresql!",  # the same after normalisation
-        long_prompt.replace("engineers", "developers"),  # one word of thirty changed
-        "Why do you like queues?",
-        "How do you back up MySQL?",  # short and different: not a copy
-    ]
-    assert prompts_leaked(train=train, test=test, threshold=0.85) == [EXACT, NEAR_DUPLICATE, None, None]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.trainsets.export.split import groups_split
+from apps.trainsets.export.split import GroupSplit, groups_split
 from lib.errors import TwinsiteError
 
 corpora = st.dictionaries(st.from_regex(r"document:[0-9]{1,4}", fullmatch=True), st.integers(1, 30), max_size=40)
@@ -44,3 +44,16 @@ def test_adding_a_document_moves_few_existing_ones():
 def test_bad_parameters_are_refused_by_name(fraction, seed, field):
     with pytest.raises(TwinsiteError, match=field):
         groups_split({"document:1": 1, "document:2": 1}, test_fraction=fraction, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_large_document_never_takes_the_test_side_whole(seed):
+    sizes = {"document:big": 22, "document:a": 1, "document:b": 1}
+    split = groups_split(sizes, test_fraction=0.1, seed=seed)
+    assert split == GroupSplit(train=frozenset({"document:big"}), test=frozenset({"document:a", "document:b"}))
+
+
+def test_when_no_document_fits_the_fraction_the_smallest_one_is_held_out():
+    # Three articles of 8, 9 and 7 samples at 0.1: 2.4 samples is less than any of them.
+    split = groups_split({"document:1": 8, "document:2": 9, "document:3": 7}, test_fraction=0.1, seed=0)
+    assert split.test == {"document:3"} and split.train == {"document:1", "document:2"}

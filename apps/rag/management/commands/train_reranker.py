@@ -1,7 +1,8 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from apps.core.management.errors import command_error
 from apps.rag.reranker_training.service import RerankerTrainingOptions, RerankerTrainingResult, reranker_train
 from apps.rag.reranking import registered_reranker_path
 from lib.errors import TwinsiteError
@@ -12,7 +13,8 @@ ROWS = (("fused", "fused retrieval order"), ("base", "base model, untrained"), (
 class Command(BaseCommand):
     help = (
         "Fine-tune a cross-encoder reranker on the corpus (questions made from its own sentences, hard negatives "
-        "mined by retrieval), report held-out hit@1 and MRR@10, and register it for the rerank node."
+        "mined by retrieval) and report held-out hit@1 and MRR@10. Experimental: it is saved, and registered for "
+        "the rerank node only with --force."
     )
 
     def add_arguments(self, parser) -> None:
@@ -30,7 +32,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="Print the version's metadata and metrics as JSON.")
         parser.add_argument(
-            "--force", action="store_true", help="Register it even if it ranks worse than retrieval alone."
+            "--force",
+            action="store_true",
+            help="Register it for the rerank node (experimental: no held-out gain over retrieval has been shown).",
         )
 
     def handle(self, *args, **options) -> None:
@@ -52,7 +56,7 @@ class Command(BaseCommand):
                 on_stage=(lambda message: self.stderr.write(message)) if show_progress else None,
             )
         except TwinsiteError as error:
-            raise CommandError(str(error)) from None
+            raise command_error(error, flags=["max_pairs"]) from None
         self._warn_if_worse_than_retrieval(result.metadata)
         if options["json"]:
             payload = {"version_dir": str(result.version_dir), "registered_path": str(registered_reranker_path())}
@@ -65,7 +69,9 @@ class Command(BaseCommand):
         if metadata["registered"]:
             self.stdout.write(f"Registered {result.version_dir} as {registered_reranker_path()}.")
         else:
-            self.stdout.write(f"Saved {result.version_dir}; not registered (see the warning).")
+            self.stdout.write(
+                f"Saved {result.version_dir}; not registered: trained rerankers are experimental, --force registers it."
+            )
         self.stdout.write(
             f"Held out: {metadata['questions']['held_out']} questions from "
             f"{metadata['documents']['held_out']} documents; trained on {metadata['pairs']['total']} pairs."
@@ -79,9 +85,7 @@ class Command(BaseCommand):
         metrics = metadata["metrics"]
         fused, trained = metrics["fused"]["mrr@10"], metrics["reranker"]["mrr@10"]
         if trained < fused:
-            outcome = (
-                "registered anyway (--force)" if metadata["registered"] else "not registered; --force registers it"
-            )
+            outcome = "registered anyway (--force)" if metadata["registered"] else "not registered"
             self.stderr.write(
                 f"Warning: on held-out questions the trained reranker (MRR@10 {trained:.3f}) orders candidates worse "
                 f"than retrieval alone ({fused:.3f}): {outcome}. More writing, pairs or epochs may help."

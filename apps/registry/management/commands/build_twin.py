@@ -65,6 +65,7 @@ class Command(BaseCommand):
         version = build.version
         summary = {
             "datasets": [d.name for d in (build.instruct, build.preference) if d is not None],
+            "splits": {d.name: d.counts for d in (build.instruct, build.preference) if d is not None},
             "training_runs": [{"id": r.pk, "stage": r.stage, "status": r.status} for r in build.runs],
             "eval_run": build.evaluation.pk if build.evaluation else None,
             "model_version": version.name if version else None,
@@ -79,7 +80,9 @@ class Command(BaseCommand):
             return
         for note in build.notes:
             self.stderr.write(note)
-        self.stdout.write(f"Datasets: {', '.join(summary['datasets'])}")
+        for dataset in (build.instruct, build.preference):
+            if dataset is not None:
+                self.stdout.write(f"{dataset.name}: {dataset.split_summary}")
         for run in build.runs:
             self.stdout.write(f"{run.stage.upper()} run #{run.pk}: {run.status}")
         metrics = summary["metrics"] or {}
@@ -90,7 +93,7 @@ class Command(BaseCommand):
         if build.promotion is not None:
             self.stdout.write(f"{version.name} is now the production model. TGI: docker compose restart tgi.")
         else:
-            self.stderr.write(f"Kept as a candidate: {build.refused}")
+            self.stderr.write(f"Kept as a candidate: {build.refused} build_twin --force promotes it anyway.")
 
 
 def _figure(value: object) -> str:

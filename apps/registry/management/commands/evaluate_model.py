@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from apps.core.management.errors import command_error
 from apps.registry.management.progress import evaluation_bar
 from apps.registry.models import METRIC_LABELS, EvalRun, RunStatus
 from apps.registry.selectors import dataset_version_get, model_version_get
@@ -52,7 +53,8 @@ class Command(BaseCommand):
                 max_new_tokens=options["max_new_tokens"],
             )
         except TwinsiteError as exc:
-            raise CommandError(str(exc)) from None
+            flags = ["model", "dataset", "baseline", "judge", "max_samples", "max_new_tokens"]
+            raise command_error(exc, flags=flags) from None
         if options["queue"]:
             self.stdout.write(f"Queued evaluation #{run.pk} of {run.model_version.name} on the training queue.")
             return

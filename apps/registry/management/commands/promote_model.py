@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.management.errors import command_error
 from apps.registry.selectors import model_version_get
-from apps.registry.services import model_version_promote
+from apps.registry.services import PromotionRefused, model_version_promote
 from apps.registry.serving import production_pointer
 from lib.errors import TwinsiteError
 
@@ -24,8 +25,10 @@ class Command(BaseCommand):
             promotion = model_version_promote(
                 model_version=model_version_get(ref=options["model"]), force=options["force"]
             )
+        except PromotionRefused as exc:
+            raise CommandError(f"{exc} --force promotes it anyway.") from None
         except TwinsiteError as exc:
-            raise CommandError(str(exc)) from None
+            raise command_error(exc, flags=["model"]) from None
         if promotion.forced:
             self.stderr.write("Promoted with --force despite: " + "; ".join(promotion.check.reasons) + ".")
         self.stdout.write(

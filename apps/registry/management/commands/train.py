@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from apps.core.management.errors import command_error
 from apps.registry.management.progress import training_bar
 from apps.registry.models import RunStatus, TrainingRun
 from apps.registry.selectors import dataset_version_get
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         try:
             run = self._create(options)
         except TwinsiteError as exc:
-            raise CommandError(str(exc)) from None
+            raise command_error(exc, flags=["stage", "dataset", "base", "config"]) from None
         if options["queue"]:
             self.stdout.write(f"Queued {options['stage'].upper()} run #{run.pk} on the training queue.")
             return

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from apps.documents.models import Document
-from apps.documents.services import chunks_embed_pending, chunks_needing_embedding, document_process
+from apps.documents.selectors import chunks_needing_embedding
+from apps.documents.services import chunks_embed_pending, document_process
 from apps.sources.crawling import crawl_run_execute
 from apps.sources.models import CrawlRun, Source
 from apps.sources.selectors import sources_active

@@ -57,12 +57,8 @@ class Command(BaseCommand):
             }
             self.stdout.write(json.dumps(payload, indent=2))
             return
-        counts = version.counts
         self.stdout.write(f"Exported {version.name} to {version.path}")
-        self.stdout.write(
-            f"  train {counts['train']} ({counts['documents_train']} documents),"
-            f" test {counts['test']} ({counts['documents_test']} documents)"
-        )
+        self.stdout.write(f"  {version.split_summary}")
         left_out = ", ".join(f"{reason} {n}" for reason, n in version.filter_stats.items() if n) or "nothing"
         self.stdout.write(f"  left out: {left_out}")
         if version.hub_repo:
