@@ -36,6 +36,10 @@ _WIDGET_COMPONENTS = frozenset(
 )
 _LANGUAGE_CLASS = re.compile(r"(?:^|\s)(?:language|lang|highlight|brush:?)-?\s*([A-Za-z0-9_+#.-]+)")
 _SPACE = re.compile(r"\s+")
+# The permalink mark documentation generators put after a heading (Sphinx and MkDocs "¶", "§", "🔗", a "#"
+# after a space):
+# not the author's words, and it would open every chunk's heading line.
+_PERMALINK = re.compile(r"\s*[¶§🔗]$|[\s\u200b]+#$")
 
 
 def html_to_text(html: str | lxml.html.HtmlElement) -> str:
@@ -101,7 +105,7 @@ def _blocks(element: lxml.html.HtmlElement) -> list[str]:
 
 def _block(element: lxml.html.HtmlElement, tag: str) -> list[str]:
     if tag in HEADINGS:
-        text = _inline_text(element)
+        text = _PERMALINK.sub("", _inline_text(element))
         return [f"{'#' * HEADINGS[tag]} {text}"] if text else []
     if tag == "pre":
         return _fenced(element)

@@ -32,3 +32,10 @@ def test_platform_widgets_images_and_empty_code_blocks_leave_nothing():
 
 def test_a_fence_is_longer_than_any_backtick_run_in_the_code():
     assert fence("```sh\nls\n```\n", "md") == "````md\n```sh\nls\n```\n````"
+
+
+def test_a_documentation_heading_loses_its_permalink_mark():
+    html = '<h2>How do I make a script executable?<a class="headerlink" href="#id1">¶</a></h2><p>Use chmod.</p>'
+    assert html_to_text(html) == "## How do I make a script executable?\n\nUse chmod."
+    assert html_to_text('<h3>Tips <a class="anchor" href="#tips">#</a></h3>') == "### Tips"
+    assert html_to_text("<h3>C#</h3>") == "### C#"  # a name that ends in # keeps it
