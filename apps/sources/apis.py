@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from apps.sources.crawlers import guess_kind
 from apps.sources.models import Author, Source
 from apps.sources.options import OptionError, source_options_clean
-from apps.sources.selectors import author_find
+from apps.sources.selectors import author_find, authors_readable
 from apps.sources.services import crawl_run_enqueue, source_create
 
 
@@ -42,7 +42,7 @@ class SourceSerializer(serializers.ModelSerializer):
 class AuthorListApi(APIView):
     @extend_schema(responses=AuthorSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(AuthorSerializer(Author.objects.all(), many=True).data)
+        return Response(AuthorSerializer(authors_readable(user=request.user), many=True).data)
 
 
 class SourceListApi(APIView):

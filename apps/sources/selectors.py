@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from apps.sources.models import Author, Source
@@ -40,6 +41,11 @@ def authors_mentioned(*, text: str) -> list[Author]:
     if not candidates:
         return []
     return list(Author.objects.filter(folded_names__overlap=candidates).order_by("pk"))
+
+
+def authors_readable(*, user: AbstractBaseUser) -> QuerySet[Author]:
+    """The authors whose twin this user may talk to: every author, until per-author access lands."""
+    return Author.objects.all()
 
 
 def sources_active() -> QuerySet[Source]:
