@@ -42,6 +42,7 @@ class RagConfiguration:
     answer_mode: str = ""
     max_tokens: int = 256
     temperature: float = 0.0
+    top_p: float = 1.0  # nucleus sampling, when temperature > 0
     repetition_penalty: float = 1.15
     no_repeat_ngram_size: int = 4
     stop: tuple[str, ...] = ("\n\n\n", "<source", "Question:", "Sources:")

@@ -137,6 +137,7 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     params = GenerationParams(
         max_tokens=configuration.max_tokens,
         temperature=configuration.temperature,
+        top_p=configuration.top_p,
         stop=configuration.stop,
         repetition_penalty=configuration.repetition_penalty,
         no_repeat_ngram_size=configuration.no_repeat_ngram_size,

@@ -31,6 +31,7 @@ __all__ = [
     "ProviderError",
     "ProviderUnavailable",
     "provider_from_settings",
+    "served_model_name",
 ]
 
 PROVIDER_NAMES = ("local", "tgi", "openai")
@@ -50,6 +51,23 @@ def provider_from_settings(name: str | None = None) -> GenerationProvider:
                     del _providers[stale]
             _providers[key] = _build(name, key)
         return _providers[key]
+
+
+def served_model_name() -> str:
+    """What the configured provider serves, named without loading it: a model version's directory name
+    (e.g. "dpo-v1"), the packaged model's, or the remote model's id."""
+    name = getattr(settings, "LLM_PROVIDER", "local")
+    if name == "openai":
+        return getattr(settings, "OPENAI_MODEL", "") or "twin"
+    if name == "tgi":  # TGI serves the production pointer (docker-compose), when there is one
+        from apps.registry.serving import production_model_path
+
+        production = production_model_path()
+        return production.name if production else "tgi"
+    from apps.rag.providers.packaged import CONVERTED_NAME
+
+    path = _local_model_path()
+    return Path(path).name if path else CONVERTED_NAME
 
 
 def _provider_settings(name: str) -> tuple:

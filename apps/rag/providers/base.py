@@ -25,6 +25,7 @@ class ChatMessage:
 class GenerationParams:
     max_tokens: int = 256
     temperature: float = 0.0  # 0: greedy, the same answer every time
+    top_p: float = 1.0  # nucleus sampling; only matters when temperature > 0
     stop: tuple[str, ...] = ()  # the text is cut where the first of these completes, the stop string excluded
     # Degeneration control: >1 makes tokens already written less likely (remote APIs get it as a frequency
     # penalty); n > 0 forbids repeating any n-gram (the local model only).

@@ -118,7 +118,7 @@ class LocalProvider:
     def _generation_kwargs(self, params: GenerationParams) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"max_new_tokens": params.max_tokens, "pad_token_id": self._tokenizer.pad_token_id}
         if params.temperature > 0:
-            kwargs.update(do_sample=True, temperature=params.temperature)
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         else:
             kwargs["do_sample"] = False
         if params.repetition_penalty != 1.0:

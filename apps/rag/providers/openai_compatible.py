@@ -88,6 +88,8 @@ class OpenAICompatibleProvider:
 
 def _options(params: GenerationParams) -> dict[str, Any]:
     options: dict[str, Any] = {"max_tokens": params.max_tokens, "temperature": params.temperature}
+    if params.top_p < 1:
+        options["top_p"] = params.top_p
     if params.stop:
         options["stop"] = list(params.stop)
     if params.frequency_penalty:

@@ -119,12 +119,13 @@ class TGIProvider:
 
 def _options(params: GenerationParams) -> dict[str, Any]:
     # temperature 0 is greedy decoding for TGI's chat API.
-    return {
+    options = {
         "max_tokens": params.max_tokens,
         "temperature": params.temperature,
         "stop": list(params.stop) or None,
         "frequency_penalty": params.frequency_penalty or None,
     }
+    return {**options, "top_p": params.top_p} if params.top_p < 1 else options
 
 
 def _status_error(where: str, status: int, detail: str) -> ProviderError:
