@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.chat import selectors, services
+from apps.chat.models import ApiKey, Conversation
 from apps.rag.configuration import RagConfiguration
 from apps.rag.services import rag_search
-from apps.sources.selectors import author_find
+from apps.sources.selectors import author_find, authors_readable
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -35,9 +36,12 @@ class CitationSerializer(serializers.Serializer):
     cited = serializers.BooleanField()
 
 
-def _known_author(name: str | None) -> str | None:
-    if name and author_find(name=name) is None:
-        raise serializers.ValidationError({"author": [f"No author is called {name!r}."]})
+def _known_author(name: str | None, *, user) -> str | None:
+    """The name, if it is an author the user may talk to; one they may not reads as one that does not exist."""
+    if name:
+        author = author_find(name=name)
+        if author is None or not authors_readable(user=user).filter(pk=author.pk).exists():
+            raise serializers.ValidationError({"author": [f"No author is called {name!r}."]})
     return name
 
 
@@ -89,12 +93,14 @@ class ChatApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        author = _known_author(fields.get("author"))
+        author = _known_author(fields.get("author"), user=request.user)
         conversation = None
         if "conversation_id" in fields:
             conversation = selectors.conversation_of(user=request.user, conversation_id=fields["conversation_id"])
+        # A session is someone on the site's pages (the chat page, the playground); a key is an application.
+        channel = Conversation.Channel.API if isinstance(request.auth, ApiKey) else Conversation.Channel.WEB
         turn = services.chat_turn_start(
-            user=request.user, message=fields["message"], conversation=conversation, author=author
+            user=request.user, message=fields["message"], conversation=conversation, author=author, channel=channel
         )
         configuration = RagConfiguration(max_tokens=fields.get("max_tokens", RagConfiguration.max_tokens))
         if fields["stream"]:
@@ -131,6 +137,12 @@ class ConversationListApi(APIView):
 
 
 class ConversationDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ConversationRename"
+
+        title = serializers.CharField(max_length=200)
+
     class OutputSerializer(ConversationSerializer):
         class Meta:
             ref_name = "ConversationDetail"
@@ -141,6 +153,16 @@ class ConversationDetailApi(APIView):
     def get(self, request: Request, conversation_id) -> Response:
         conversation = selectors.conversation_of(user=request.user, conversation_id=conversation_id)
         return Response(self.OutputSerializer(conversation).data)
+
+    @extend_schema(
+        request=InputSerializer, responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer}
+    )
+    def patch(self, request: Request, conversation_id) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_of(user=request.user, conversation_id=conversation_id)
+        conversation = services.conversation_rename(conversation=conversation, title=data.validated_data["title"])
+        return Response(ConversationSerializer(conversation).data)
 
     @extend_schema(responses={204: None, 404: ErrorSerializer})
     def delete(self, request: Request, conversation_id) -> Response:
@@ -185,7 +207,7 @@ class SearchApi(APIView):
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        author = _known_author(fields.get("author"))
+        author = _known_author(fields.get("author"), user=request.user)
         found = async_to_sync(rag_search)(
             question=fields["q"], author=author, configuration=RagConfiguration(final_k=fields["k"])
         )

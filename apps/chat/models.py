@@ -30,10 +30,19 @@ class ApiKey(models.Model):
 
 
 class Conversation(models.Model):
+    class Channel(models.TextChoices):
+        API = "api", "Chat API"
+        OPENAI = "openai", "OpenAI-compatible API"
+        WEB = "web", "Chat page"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     title = models.CharField(max_length=200, blank=True)
     author_name = models.CharField(max_length=200, blank=True, help_text="The author the conversation asks about.")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    end_user = models.CharField(
+        max_length=256, blank=True, help_text="Who the calling application says it asked for (OpenAI's `user`)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -29,11 +29,27 @@ class ChatTurn:
 
 @transaction.atomic
 def chat_turn_start(
-    *, user: AbstractBaseUser, message: str, conversation: Conversation | None, author: str | None
+    *,
+    user: AbstractBaseUser,
+    message: str,
+    conversation: Conversation | None,
+    author: str | None,
+    channel: str = Conversation.Channel.API,
+    earlier: Sequence[dict[str, str]] = (),
+    end_user: str = "",
 ) -> ChatTurn:
-    """Store the user's message (in a new conversation when none is given) with the history before it."""
+    """Store the user's message (in a new conversation when none is given) with the history before it.
+
+    ``earlier`` are turns a client sends along with a new conversation (OpenAI-style clients send the whole
+    conversation every time): they are stored before the message, so the history comes from the store alone.
+    """
     if conversation is None:
-        conversation = Conversation.objects.create(user=user, title=message[:200], author_name=author or "")
+        conversation = Conversation.objects.create(
+            user=user, title=message[:200], author_name=author or "", channel=channel, end_user=end_user
+        )
+    Message.objects.bulk_create(
+        Message(conversation=conversation, role=turn["role"], content=turn["content"]) for turn in earlier
+    )
     history = [
         {"role": m.role, "content": m.content}
         for m in reversed(conversation.messages.order_by("-created_at", "-id")[:HISTORY_MESSAGES])
@@ -72,26 +88,44 @@ def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
 
+@dataclass(frozen=True)
+class ChatReply:
+    """The end of a streamed reply: the stored answer and what the graph returned."""
+
+    answer: Message
+    result: RagAnswer
+
+
+async def chat_reply_stream(
+    *, turn: ChatTurn, configuration: RagConfiguration | None = None
+) -> AsyncIterator[str | ChatReply]:
+    """The answer's tokens as the model writes them, then the stored answer. A failing backend raises
+    ProviderError (ProviderUnavailable when it is down) after the tokens that came before the failure."""
+    tokens: asyncio.Queue[str | None] = asyncio.Queue()
+    run = asyncio.ensure_future(rag_run(**_rag_kwargs(turn, configuration), on_token=tokens.put_nowait))
+    run.add_done_callback(lambda _: tokens.put_nowait(None))
+    while (token := await tokens.get()) is not None:
+        yield token
+    result = run.result()
+    answer = await sync_to_async(chat_turn_finish)(turn=turn, result=result)
+    yield ChatReply(answer, result)
+
+
 async def chat_reply_events(*, turn: ChatTurn, configuration: RagConfiguration | None = None) -> AsyncIterator[str]:
     """Server-Sent Events: ``token`` events as the answer is written, then ``done`` with citations and ids.
 
     A model backend that fails mid-answer ends the stream with an ``error`` event in the API's envelope.
     """
-    tokens: asyncio.Queue[str | None] = asyncio.Queue()
-    run = asyncio.ensure_future(rag_run(**_rag_kwargs(turn, configuration), on_token=tokens.put_nowait))
-    run.add_done_callback(lambda _: tokens.put_nowait(None))
-    while (token := await tokens.get()) is not None:
-        yield _event("token", {"token": token})
     try:
-        result = run.result()
+        async for item in chat_reply_stream(turn=turn, configuration=configuration):
+            if isinstance(item, ChatReply):
+                yield _event("done", chat_payload(turn=turn, answer=item.answer, result=item.result))
+            else:
+                yield _event("token", {"token": item})
     except ProviderUnavailable as exc:
         yield _event("error", envelope("model_unavailable", str(exc)))
-        return
     except ProviderError as exc:
         yield _event("error", envelope("model_error", str(exc)))
-        return
-    answer = await sync_to_async(chat_turn_finish)(turn=turn, result=result)
-    yield _event("done", chat_payload(turn=turn, answer=answer, result=result))
 
 
 def chat_payload(*, turn: ChatTurn, answer: Message, result: RagAnswer) -> dict:
@@ -118,3 +152,12 @@ def feedback_record(
 def conversation_delete(*, conversation: Conversation) -> None:
     """Delete a conversation with its messages, their feedback and the preference pairs made from that feedback."""
     conversation.delete()
+
+
+def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
+    title = " ".join(title.split())
+    if not title:
+        raise TwinsiteError("Give the conversation a title.")
+    conversation.title = title[:200]
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation

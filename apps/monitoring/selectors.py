@@ -262,3 +262,9 @@ def faithfulness_summary(*, since: datetime) -> dict:
     return Trace.objects.filter(created_at__gte=since, faithfulness__isnull=False).aggregate(
         scored=Count("id"), mean=Avg("faithfulness")
     )
+
+
+def trace_tokens(*, trace_id: str) -> tuple[int | None, int | None]:
+    """The prompt and completion tokens of a request's answer, as its trace recorded them."""
+    row = Trace.objects.filter(pk=trace_id).values_list("prompt_tokens", "completion_tokens").first()
+    return row or (None, None)
