@@ -43,7 +43,12 @@ def test_models_are_one_per_author_with_a_slug_plus_one_for_all_authors(api, set
     body = api.get("/v1/models").json()
     later = Author.objects.get(name="ada example!")
     assert body["object"] == "list"
-    assert [m["id"] for m in body["data"]] == ["twin", "twin-ada-example", f"twin-ada-example-{later.pk}", "twin-zoe-unal"]
+    assert [m["id"] for m in body["data"]] == [
+        "twin",
+        "twin-ada-example",
+        f"twin-ada-example-{later.pk}",
+        "twin-zoe-unal",
+    ]
     ada = body["data"][1]
     assert (ada["object"], ada["owned_by"], ada["name"]) == ("model", "twinsite", "Ada Example (twin)")
     assert ada["metadata"] == {"author": "Ada Example", "model_version": "smollm2-135m-instruct", "provider": "local"}
@@ -155,7 +160,9 @@ def test_a_model_backend_that_is_down_is_a_503_with_retry_after(api, settings, a
     response = api.post("/v1/chat/completions", body, format="json")
     assert response.status_code == 503 and response["Retry-After"] == "30"
     error = openai_error(response)
-    assert (error["type"], error["code"]) == ("server_error", "model_unavailable") and "cannot be reached" in error["message"]
+    assert (error["type"], error["code"]) == ("server_error", "model_unavailable") and "cannot be reached" in error[
+        "message"
+    ]
     # The call is a conversation of the key's user all the same: its history stored, the system prompt not.
     conversation = Conversation.objects.get()
     assert (conversation.user, conversation.channel, conversation.end_user) == (alice, "openai", "end-user-7")
@@ -181,3 +188,13 @@ def test_the_sources_list_escapes_markdown_in_titles_and_links_only_web_addresse
         "- [3] Notes"
     )
     assert sources_text([]) == ""
+
+
+def test_an_answer_that_cites_nothing_lists_the_best_three_retrieved_as_such():
+    retrieved = [
+        {"n": n, "title": f"Post {n}", "document_url": f"https://ex.org/{n}", "cited": False} for n in (1, 2, 3, 4)
+    ]
+    assert sources_text(retrieved) == (
+        "\n\nSources (retrieved, not cited):\n"
+        "- [1] [Post 1](https://ex.org/1)\n- [2] [Post 2](https://ex.org/2)\n- [3] [Post 3](https://ex.org/3)"
+    )

@@ -24,9 +24,15 @@ def _link(citation: dict) -> str:
     return f"[{title}]({quote(url, safe=':/?#@!$&*+,;=%~-._[]')})"
 
 
+UNCITED_SHOWN = 3
+
+
 def sources_text(citations: list[dict]) -> str:
-    """ "\n\nSources:\n- [n] link" for each citation; nothing when there are none."""
+    """A "Sources:" list of the cited sources; when the answer cites none, the best few retrieved, said to be so;
+    nothing when there are none."""
     if not citations:
         return ""
-    lines = [f"- [{citation['n']}] {_link(citation)}" for citation in citations]
-    return "\n\nSources:\n" + "\n".join(lines)
+    cited = all(citation.get("cited", True) for citation in citations)
+    shown = citations if cited else citations[:UNCITED_SHOWN]
+    lines = [f"- [{citation['n']}] {_link(citation)}" for citation in shown]
+    return ("\n\nSources:\n" if cited else "\n\nSources (retrieved, not cited):\n") + "\n".join(lines)
