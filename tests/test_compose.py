@@ -47,3 +47,14 @@ def test_no_secret_is_written_inline():
         if "=" in line and line[0] != "#"
     )
     assert all(example[key] == "" for key in example if SECRET_NAME.search(key) or key == "SECRET_KEY")
+
+
+def test_the_webui_profile_points_open_webui_at_the_twins_v1_with_the_key_from_an_env_file():
+    webui = _compose()["services"]["webui"]
+    assert webui["profiles"] == ["webui"] and webui["image"].startswith("ghcr.io/open-webui/open-webui:")
+    assert webui["environment"]["OPENAI_API_BASE_URL"] == "${WEBUI_TWIN_URL:-http://web:8000/v1}"
+    assert webui["env_file"] == [{"path": "webui.env", "required": False}]
+    assert "OPENAI_API_KEY" not in webui["environment"]  # the key is never written in the compose file
+    example = (ROOT / "webui.env.example").read_text()
+    assert "\nOPENAI_API_KEY=\n" in example and "\nWEBUI_SECRET_KEY=\n" in example
+    assert "webui.env" in (ROOT / ".gitignore").read_text().splitlines()
