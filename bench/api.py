@@ -10,7 +10,13 @@ after the budget, and the ones in flight are waited for and counted, so a slow
 level takes longer than its budget. Throttles are raised for the bench server.
 Percentiles and requests/s count successful answers; failures are under errors.
 
-    .venv/bin/python bench/api.py [--max-pages N] [--levels 1,8,32] [--endpoints search,chat]
+The streamed pair compares the OpenAI-compatible route with the native one on the same questions, twin and
+max_tokens: `chat_stream` (POST /api/v1/chat, stream) and `openai_stream` (POST /v1/chat/completions,
+stream), alternating level by level, each request timed to its first chunk of answer text (ttfc: the first
+`token` event, or the first chunk with delta content; OpenAI's opening role chunk does not count) and to its
+end. `openai_overhead` is the OpenAI route's p50 over the native one's, minus 1 (goal: <= 0.05).
+
+    .venv/bin/python bench/api.py [--max-pages N] [--levels 1,8,32] [--endpoints search,chat,streams]
                                   [--search-budget-s S] [--search-requests N] [--chat-budget-s S]
 
 Prints one JSON object.
@@ -29,6 +35,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -38,10 +45,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import BOOK, ROOT, run_pipeline, serve, setup_django  # noqa: E402
 from rag import QUESTIONS, percentile  # noqa: E402
 
-Send = Callable[[int], Awaitable[httpx.Response]]
+Send = Callable[[int], Awaitable["Outcome"]]
 SERVER_UP_S = 120
 REQUEST_TIMEOUT_S = 600  # a chat request queued behind 31 others on a CPU model waits minutes
 UNTHROTTLED = "100000/min"
+
+
+@dataclass
+class Outcome:
+    status: int
+    first_chunk_s: float | None = None  # streamed requests: seconds to the first chunk of answer text
 
 
 def free_port() -> int:
@@ -94,6 +107,7 @@ def create_api_key() -> str:
 async def drive(send: Send, *, concurrency: int, budget_s: float, max_requests: int) -> dict:
     """Run `concurrency` clients, each sending one request after another, until the budget or the cap."""
     latencies_ms: list[float] = []
+    first_chunks_ms: list[float] = []
     errors: Counter[str] = Counter()
     issued = 0
     started = time.perf_counter()
@@ -105,14 +119,16 @@ async def drive(send: Send, *, concurrency: int, budget_s: float, max_requests: 
             number, issued = issued, issued + 1  # one event loop: no lock needed
             sent = time.perf_counter()
             try:
-                response = await send(number)
+                outcome = await send(number)
             except httpx.HTTPError as exc:
                 errors[type(exc).__name__] += 1
                 continue
-            if response.status_code >= 400:
-                errors[str(response.status_code)] += 1
+            if outcome.status >= 400:
+                errors[str(outcome.status)] += 1
             else:
                 latencies_ms.append((time.perf_counter() - sent) * 1000)
+                if outcome.first_chunk_s is not None:
+                    first_chunks_ms.append((outcome.first_chunk_s - sent) * 1000)
 
     await asyncio.gather(*(client() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
@@ -124,9 +140,43 @@ async def drive(send: Send, *, concurrency: int, budget_s: float, max_requests: 
         "requests": issued,
         "seconds": round(elapsed, 1),
     }
+    if first_chunks_ms:
+        level["ttfc_p50_ms"] = round(statistics.median(first_chunks_ms), 1)
+        level["ttfc_p95_ms"] = round(percentile(first_chunks_ms, 0.95), 1)
     if errors:
         level["error_kinds"] = dict(errors)
     return level
+
+
+async def first_text(response: httpx.Response, is_text: Callable[[str], bool]) -> Outcome:
+    """Read a streamed answer to its end; note when the first line carrying answer text arrived."""
+    first, failed = None, False
+    async for line in response.aiter_lines():
+        if first is None and is_text(line):
+            first = time.perf_counter()
+        # A stream that fails after its 200 ends with an error event: native "event: error", OpenAI {"error"}.
+        failed = failed or line == "event: error" or line.startswith('data: {"error"')
+    return Outcome(502 if failed else response.status_code, first)
+
+
+def _openai_text(line: str) -> bool:
+    if not line.startswith("data: {"):
+        return False
+    choices = json.loads(line[len("data: ") :]).get("choices") or [{}]
+    return bool(choices[0].get("delta", {}).get("content"))
+
+
+def overhead(native: dict, openai: dict) -> dict:
+    """The OpenAI route's p50s and requests/s relative to the native route's, per level (0.03 = 3 % slower)."""
+    ratios = {}
+    for level, mine in openai.items():
+        theirs = native[level]
+        ratios[level] = {
+            name: round(mine[name] / theirs[name] - 1, 3) if mine.get(name) and theirs.get(name) else None
+            for name in ("ttfc_p50_ms", "p50_ms")
+        }
+        ratios[level]["rps"] = round(1 - mine["rps"] / theirs["rps"], 3) if theirs["rps"] else None
+    return ratios
 
 
 async def bench_endpoints(base_url: str, key: str, args: argparse.Namespace) -> dict:
@@ -134,26 +184,48 @@ async def bench_endpoints(base_url: str, key: str, args: argparse.Namespace) -> 
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT_S, limits=limits) as api:
 
-        def search(number: int) -> Awaitable[httpx.Response]:
-            return api.get("/api/v1/search", params={"q": QUESTIONS[number % len(QUESTIONS)]})
+        def question(number: int) -> str:
+            return QUESTIONS[number % len(QUESTIONS)]
 
-        def chat(number: int) -> Awaitable[httpx.Response]:
-            body = {"message": QUESTIONS[number % len(QUESTIONS)], "max_tokens": args.chat_max_tokens}
-            return api.post("/api/v1/chat", json=body)
+        async def search(number: int) -> Outcome:
+            return Outcome((await api.get("/api/v1/search", params={"q": question(number)})).status_code)
+
+        async def chat(number: int) -> Outcome:
+            body = {"message": question(number), "max_tokens": args.chat_max_tokens}
+            return Outcome((await api.post("/api/v1/chat", json=body)).status_code)
+
+        async def chat_stream(number: int) -> Outcome:
+            body = {"message": question(number), "max_tokens": args.chat_max_tokens, "stream": True}
+            async with api.stream("POST", "/api/v1/chat", json=body) as response:
+                return await first_text(response, lambda line: line == "event: token")
+
+        async def openai_stream(number: int) -> Outcome:
+            messages = [{"role": "user", "content": question(number)}]
+            body = {"model": "twin", "messages": messages, "max_tokens": args.chat_max_tokens, "stream": True}
+            async with api.stream("POST", "/v1/chat/completions", json=body) as response:
+                return await first_text(response, _openai_text)
 
         plans = {
-            "search": (search, args.search_budget_s, args.search_requests),
-            "chat": (chat, args.chat_budget_s, sys.maxsize),
+            "search": [("search", search, args.search_budget_s, args.search_requests)],
+            "chat": [("chat", chat, args.chat_budget_s, sys.maxsize)],
+            # Alternating level by level, so both routes see the same machine at about the same time.
+            "streams": [
+                ("chat_stream", chat_stream, args.chat_budget_s, sys.maxsize),
+                ("openai_stream", openai_stream, args.chat_budget_s, sys.maxsize),
+            ],
         }
         results: dict = {}
         for endpoint in args.endpoints:
-            send, budget_s, max_requests = plans[endpoint]
-            # Warm up: the embedder and the language model load on first use, not within a timed level.
-            (await send(0)).raise_for_status()
-            results[endpoint] = {
-                str(level): await drive(send, concurrency=level, budget_s=budget_s, max_requests=max_requests)
-                for level in args.levels
-            }
+            plan = plans[endpoint]
+            for _, send, _, _ in plan:
+                # Warm up: the embedder and the language model load on first use, not within a timed level.
+                assert (await send(0)).status < 400, f"{endpoint}: the warm-up request failed"
+            for level in args.levels:
+                for name, send, budget_s, max_requests in plan:
+                    measured = await drive(send, concurrency=level, budget_s=budget_s, max_requests=max_requests)
+                    results.setdefault(name, {})[str(level)] = measured
+        if "chat_stream" in results:
+            results["openai_overhead"] = overhead(results["chat_stream"], results["openai_stream"])
     return results
 
 
@@ -161,7 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-pages", type=int, default=40)
     parser.add_argument("--levels", type=lambda text: [int(n) for n in text.split(",")], default=[1, 8, 32])
-    parser.add_argument("--endpoints", type=lambda text: text.split(","), default=["search", "chat"])
+    parser.add_argument("--endpoints", type=lambda text: text.split(","), default=["search", "chat", "streams"])
     parser.add_argument("--search-budget-s", type=float, default=10)
     parser.add_argument("--search-requests", type=int, default=200, help="most search requests per level")
     parser.add_argument("--chat-budget-s", type=float, default=30)
@@ -182,7 +254,7 @@ def main() -> None:
         load_at_start = os.getloadavg()[0]
         api_server, base_url = start_api_server(data_dir, Path(data_dir) / "uvicorn.log")
         results = asyncio.run(bench_endpoints(base_url, key, args))
-        if any(level["errors"] for levels in results.values() for level in levels.values()):
+        if any(level.get("errors") for levels in results.values() for level in levels.values()):
             # The log goes with the throw-away DATA_DIR: show why the server failed while it is still there.
             server_log = (Path(data_dir) / "uvicorn.log").read_text()
             sys.stderr.write(f"--- the API server's log (last 6000 characters) ---\n{server_log[-6000:]}\n")
