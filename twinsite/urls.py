@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("apps.chat.urls")),
     path("v1/", include("apps.chat.completions.urls")),  # OpenAI-compatible: base_url="<host>/v1"
     path("playground/", include("apps.chat.page_urls")),
+    path("chat/", include("apps.chat.chat_urls")),
     path("label/", include("apps.trainsets.labeling.urls")),
 ]
 

@@ -125,14 +125,24 @@ class ConversationSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     title = serializers.CharField()
     author_name = serializers.CharField()
+    channel = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
 
 class ConversationListApi(APIView):
-    @extend_schema(responses=ConversationSerializer(many=True))
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(
+            choices=Conversation.Channel.values, required=False, help_text="Only those held through this channel."
+        )
+
+    @extend_schema(
+        parameters=[InputSerializer], responses={200: ConversationSerializer(many=True), 400: ErrorSerializer}
+    )
     def get(self, request: Request) -> Response:
-        conversations = selectors.conversations_of(user=request.user)[:200]
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        conversations = selectors.conversations_of(user=request.user, **data.validated_data)[:200]
         return Response(ConversationSerializer(conversations, many=True).data)
 
 

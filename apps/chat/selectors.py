@@ -7,8 +7,9 @@ from django.http import Http404
 from apps.chat.models import Conversation, Message
 
 
-def conversations_of(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(user=user)
+def conversations_of(*, user: AbstractBaseUser, channel: str | None = None) -> QuerySet[Conversation]:
+    conversations = Conversation.objects.filter(user=user)
+    return conversations.filter(channel=channel) if channel else conversations
 
 
 def conversation_of(*, user: AbstractBaseUser, conversation_id) -> Conversation:

@@ -6,16 +6,14 @@ follows its citations and opens the trace; failures show the API's message, not 
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connections
 from playwright.sync_api import Page, expect
 
 from apps.sources.models import Author
 from tests.asgi import asgi_server
-from tests.browser import chromium_page, needs_chromium
+from tests.browser import chromium_page, needs_chromium, outside_the_browser_loop
 from tests.rag.corpus import crawl_corpus, write_corpus
 from tests.rag.servers import unused_url
 
@@ -33,19 +31,6 @@ pytestmark = [
 def operator(django_user_model):
     username, password = STAFF
     return django_user_model.objects.create_user(username=username, password=password, is_staff=True)
-
-
-def outside_the_browser_loop(work):
-    """Run ORM work in a thread of its own: Playwright's sync API keeps an event loop in this one."""
-
-    def in_thread():
-        try:
-            return work()
-        finally:
-            connections.close_all()  # this thread's connection, not the test's
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(in_thread).result()
 
 
 def sign_in_and_open_the_playground(page: Page, base: str) -> None:

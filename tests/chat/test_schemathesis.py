@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 # Other tests run Celery workers on broker database 0; tasks queued here must never reach them.
 FUZZ_BROKER_DB = 7
-EXPECTED_5XX = {("/api/v1/chat", 503, "model_unavailable")}
+EXPECTED_5XX = {("/api/v1/chat", 503, "model_unavailable"), ("/v1/chat/completions", 503, "model_unavailable")}
 MAX_EXAMPLES = 25  # per operation, valid and invalid requests together
 # Problems are collected, not raised, so shrinking would have nothing to shrink.
 NO_SHRINK = [Phase.explicit, Phase.generate]
@@ -63,7 +63,7 @@ def known_rows(staff) -> dict[str, Any]:
     Message.objects.create(conversation=conversation, role="user", content="How do you back up PostgreSQL?")
     answer = Message.objects.create(conversation=conversation, role="assistant", content="With pg_dump [1].")
     ids = {"source_id": source.pk, "conversation_id": str(conversation.pk), "message_id": answer.pk}
-    return {"path": ids, "author": source.author.name}
+    return {"path": ids, "author": source.author.name, "model": "twin"}
 
 
 @pytest.fixture
@@ -135,12 +135,14 @@ def response_problem(case: Case, response: Response) -> str | None:
 
 
 def aimed_at(case: Case, known_rows: dict[str, Any]) -> Case:
-    """The case, sent to rows that exist: their ids in the path, and the known author wherever one is named."""
+    """The case, sent to rows that exist: their ids in the path, and the known author (or twin) wherever one is
+    named."""
     for name in case.path_parameters or {}:
         case.path_parameters[name] = known_rows["path"].get(name, case.path_parameters[name])
     for fields in (case.query, case.body):
-        if isinstance(fields, dict) and "author" in fields:
-            fields["author"] = known_rows["author"]
+        for name in ("author", "model"):
+            if isinstance(fields, dict) and name in fields:
+                fields[name] = known_rows[name]
     return case
 
 
@@ -174,6 +176,7 @@ def test_no_request_gets_a_server_error_or_a_bare_error(api_schema, api_server, 
     operations.sort(key=lambda operation: operation.method == "delete")  # the known rows live until the end
     labels = {operation.label for operation in operations}
     assert {"POST /api/v1/chat", "GET /api/v1/search", "POST /api/v1/sources/{source_id}/crawl"} <= labels
+    assert {"GET /v1/models", "POST /v1/chat/completions"} <= labels
     problems = [
         problem for operation in operations for problem in fuzz_operation(operation, api_server, staff_key, known_rows)
     ]
