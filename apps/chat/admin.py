@@ -45,9 +45,10 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "user", "author_name", "updated_at"]
-    search_fields = ["title", "user__username"]
-    readonly_fields = ["user", "title", "author_name", "created_at", "updated_at"]
+    list_display = ["__str__", "user", "author_name", "channel", "updated_at"]
+    list_filter = ["channel"]
+    search_fields = ["title", "user__username", "end_user"]
+    readonly_fields = ["user", "title", "author_name", "channel", "end_user", "created_at", "updated_at"]
     inlines = [MessageInline]
 
 

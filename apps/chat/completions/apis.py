@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from apps.chat.completions import selectors, services
 from apps.chat.completions.errors import ModelNotFound, OpenAIApiView
 from apps.chat.completions.inputs import CompletionInputSerializer
+from apps.chat.completions.selectors import Twin
 from apps.rag.configuration import RagConfiguration
 from apps.rag.providers import served_model_name
 
@@ -48,16 +49,30 @@ class ModelListApi(OpenAIApiView):
                 ref_name = "OpenAIModel"
 
             id = serializers.CharField()
-            object = serializers.CharField(default="model")
-            created = serializers.IntegerField()
-            owned_by = serializers.CharField()
+            object = serializers.SerializerMethodField()
+            created = serializers.SerializerMethodField()
+            owned_by = serializers.SerializerMethodField()
             name = serializers.CharField()
-            metadata = serializers.DictField(help_text="author (null: all authors), model_version, provider")
+            metadata = serializers.SerializerMethodField(
+                help_text="author (null: all authors), model_version, provider"
+            )
+
+            def get_object(self, twin: Twin) -> str:
+                return "model"
+
+            def get_created(self, twin: Twin) -> int:
+                return int(twin.created.timestamp()) if twin.created else 0
+
+            def get_owned_by(self, twin: Twin) -> str:
+                return "twinsite"
+
+            def get_metadata(self, twin: Twin) -> dict:
+                return {"author": twin.author, **self.context["serving"]}
 
         class Meta:
             ref_name = "OpenAIModelList"
 
-        object = serializers.CharField(default="list")
+        object = serializers.CharField()
         data = ModelSerializer(many=True)
 
     @extend_schema(
@@ -65,19 +80,9 @@ class ModelListApi(OpenAIApiView):
         responses={200: OutputSerializer, 401: OpenAIErrorSerializer},
     )
     def get(self, request: Request) -> Response:
-        version, provider = served_model_name(), settings.LLM_PROVIDER
-        models = [
-            {
-                "id": twin.id,
-                "object": "model",
-                "created": int(twin.created.timestamp()) if twin.created else 0,
-                "owned_by": "twinsite",
-                "name": twin.name,
-                "metadata": {"author": twin.author, "model_version": version, "provider": provider},
-            }
-            for twin in selectors.twins_for(user=request.user)
-        ]
-        return Response({"object": "list", "data": models})
+        models = {"object": "list", "data": selectors.twins_for(user=request.user)}
+        serving = {"model_version": served_model_name(), "provider": settings.LLM_PROVIDER}
+        return Response(self.OutputSerializer(models, context={"serving": serving}).data)
 
 
 class ChatCompletionApi(OpenAIApiView):

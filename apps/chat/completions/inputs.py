@@ -6,6 +6,7 @@ nothing about the answer (``seed``, ``metadata``, ``store``…) are ignored, as 
 System messages are accepted and not used: the twin keeps its own instructions.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
@@ -16,13 +17,13 @@ QUESTION_LIMIT = 4000  # as /api/v1/chat's message
 MESSAGE_LIMIT = 32000
 MAX_MESSAGES = 200
 UNSUPPORTED = "unsupported_parameter"
+_TURN_ROLES = {"user", "assistant"}  # system and developer messages are not the twin's to obey
 # param -> the value that means "not used" (None: any value is refused)
 _REFUSED = {
     "tools": [],
     "tool_choice": "none",
     "functions": [],
     "function_call": "none",
-    "parallel_tool_calls": None,
     "logprobs": False,
     "top_logprobs": 0,
     "logit_bias": {},
@@ -39,7 +40,6 @@ _WHY = {
     "tool_choice": "a twin calls no tools",
     "functions": "a twin calls no functions",
     "function_call": "a twin calls no functions",
-    "parallel_tool_calls": "a twin calls no tools",
 }
 
 
@@ -51,6 +51,14 @@ def _unsupported_at(param: str | int, message: str) -> serializers.ValidationErr
     return serializers.ValidationError({param: [ErrorDetail(message, code=UNSUPPORTED)]})
 
 
+_TEXT_PART = {
+    "type": "object",
+    "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}},
+    "required": ["type", "text"],
+}
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": _TEXT_PART}]})
 class ContentField(serializers.Field):
     """A message's content: a string, or a list of parts of which only text ones are supported."""
 
@@ -107,6 +115,9 @@ class StreamOptionsSerializer(serializers.Serializer):
     include_usage = serializers.BooleanField(default=False)
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4}]}
+)
 class StopField(serializers.Field):
     def to_internal_value(self, data) -> list[str]:
         stops = [data] if isinstance(data, str) else data
@@ -177,6 +188,3 @@ class CompletionInputSerializer(serializers.Serializer):
             "stop": attrs.get("stop") or [],
             "include_usage": bool(options.get("include_usage")),
         }
-
-
-_TURN_ROLES = {"user", "assistant"}  # system and developer messages are not the twin's to obey
