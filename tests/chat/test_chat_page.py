@@ -31,6 +31,17 @@ def test_the_page_offers_the_twins_the_user_may_talk_to(client, outsider):
     assert options == [("", "All authors"), ("Ada Example", "Ada Example"), ("Grace Hopper", "Grace Hopper")]
 
 
+def test_with_no_twin_open_to_the_user_the_page_says_so_and_offers_no_question_box(client, outsider, monkeypatch):
+    from apps.chat.completions import selectors
+
+    Author.objects.create(name="Ada Example")
+    # As per-author access will have it for someone given none: not even the all-authors twin is offered.
+    monkeypatch.setattr(selectors, "authors_readable", lambda *, user: Author.objects.none())
+    client.force_login(outsider)
+    page = client.get("/chat/").content.decode()
+    assert "No twin is open to you yet" in page and '<form id="ask-form" class="ask" method="post" hidden>' in page
+
+
 def test_the_page_loads_nothing_from_other_sites(client, outsider):
     client.force_login(outsider)
     page = client.get("/chat/").content.decode()
