@@ -79,11 +79,12 @@ def test_the_sdk_lists_the_twins_and_gets_a_cited_answer_stored_as_a_conversatio
     assert Trace.objects.get(pk=completion.trace_id).kind == "chat"  # on the monitoring dashboard like any chat
 
 
-def test_the_sdk_streams_chunks_then_usage_and_done(sdk, site):
+def test_the_sdk_streams_chunks_up_to_the_stop_sequence_then_usage_and_done(sdk, site):
     stream = sdk.chat.completions.create(
         model="twin-ada-example",
         messages=[{"role": "user", "content": QUESTION}],
         max_tokens=12,
+        stop=["."],
         stream=True,
         stream_options={"include_usage": True},
     )
@@ -102,6 +103,7 @@ def test_the_sdk_streams_chunks_then_usage_and_done(sdk, site):
     stored = Message.objects.get(pk=finished[0].message_id)
     assert texts[-1].startswith("\n\nSources") and "My sourdough routine" in texts[-1]
     assert "".join(texts[:-1]).strip() == stored.content
+    assert stored.content and "." not in stored.content  # cut before the stop sequence
 
 
 def test_the_sdk_continues_a_conversation_it_sends_whole(sdk, site):

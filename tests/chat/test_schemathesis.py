@@ -109,13 +109,14 @@ def envelope_problem(status: int, body: Any) -> str | None:
 
 
 def error_body(response: Response) -> Any:
-    """An error's JSON: the body, or for a client that asked for Server-Sent Events, the data of its error event."""
+    """An error's JSON: the body, or for a client that asked for Server-Sent Events, the data of its error event
+    (``event: error`` on /api/, a bare data event on /v1/, as OpenAI sends it)."""
     text = response.text
     if (response.headers.get("content-type") or [""])[0].startswith("text/event-stream"):
         lines = text.splitlines()
-        if lines[:1] != ["event: error"]:
+        if lines[:1] != ["event: error"] and not (lines[:1] and lines[0].startswith("data: {")):
             return None
-        text = "\n".join(line.removeprefix("data: ") for line in lines[1:] if line.startswith("data: "))
+        text = "\n".join(line.removeprefix("data: ") for line in lines if line.startswith("data: "))
     try:
         return json.loads(text)
     except ValueError:
