@@ -14,8 +14,8 @@ from rest_framework.views import APIView, exception_handler
 
 from apps.chat.authentication import ApiKeyAuthentication
 from apps.chat.errors import RETRY_AFTER_S
-from apps.core.errors import TwinsiteError
 from apps.rag.providers import ProviderError, ProviderUnavailable
+from lib.errors import TwinsiteError
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from apps.rag.providers.base import (
     ProviderUnavailable,
 )
 from lib.errors import ConfigurationError
+from lib.packaged_models import CONVERTED_NAME
 from lib.production_pointer import production_model_path
 
 __all__ = [
@@ -60,12 +61,8 @@ def served_model_name() -> str:
     if name == "openai":
         return getattr(settings, "OPENAI_MODEL", "") or "twin"
     if name == "tgi":  # TGI serves the production pointer (docker-compose), when there is one
-        from apps.registry.serving import production_model_path
-
-        production = production_model_path()
+        production = production_model_path(Path(settings.MODELS_DIR))
         return production.name if production else "tgi"
-    from apps.rag.providers.packaged import CONVERTED_NAME
-
     path = _local_model_path()
     return Path(path).name if path else CONVERTED_NAME
 
