@@ -143,11 +143,9 @@ class ChatCompletionApi(OpenAIApiView):
             end_user=fields.get("user", ""),
         )
         configuration = RagConfiguration(
-            max_tokens=fields["max_tokens"],
-            temperature=fields["temperature"],
-            top_p=fields["top_p"],
-            stop=tuple(fields["stop"]),
+            max_tokens=fields["max_tokens"], temperature=fields["temperature"], top_p=fields["top_p"]
         )
+        configuration.stop = (*configuration.stop, *fields["stop"])  # the graph's own stops stay
         options = services.CompletionOptions(
             model=fields["model"],
             max_tokens=fields["max_tokens"],
