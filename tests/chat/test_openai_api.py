@@ -10,7 +10,8 @@ from apps.chat.completions.rendering import sources_text
 from apps.chat.keys import api_key_create, api_key_revoke
 from apps.chat.models import Conversation
 from apps.sources.models import Author
-from tests.rag.servers import unused_url
+from tests.rag.corpus import crawl_corpus, write_corpus
+from tests.rag.servers import serve_chat, session_model_cache, shared_local_provider, unused_url
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +129,35 @@ def test_an_author_renamed_with_the_old_name_as_alias_keeps_its_model_id(api, se
     response = api.post("/v1/chat/completions", {"model": "twin-ada-example", "messages": QUESTION}, format="json")
     assert response.status_code == 503  # found: it went on to the (closed) model backend
     assert Conversation.objects.get().author_name == "Ada Lovelace"
+
+
+@pytest.mark.django_db(transaction=True)  # the graph reads the corpus from threads of its own
+def test_sampling_parameters_and_stop_sequences_reach_the_model_backend(
+    api, settings, tmp_path, tmp_path_factory, serve_dir, crawl_settings
+):
+    """The answer's generation request, as an OpenAI-compatible model server receives it."""
+    folder = tmp_path / "blog"
+    write_corpus(folder)
+    crawl_corpus(folder, serve_dir(folder))
+    local = shared_local_provider(session_model_cache(tmp_path_factory))
+    with serve_chat(local, flavour="openai", api_key="backend-key") as backend:
+        settings.LLM_PROVIDER, settings.OPENAI_BASE_URL = "openai", f"{backend.base_url}/v1"
+        settings.OPENAI_API_KEY, settings.RAG_ANSWER_MODE = "backend-key", "generate"
+        body = {
+            "model": "twin-ada-example",
+            "messages": [{"role": "user", "content": "How long does the sourdough proof, and where?"}],
+            "max_completion_tokens": 9,
+            "temperature": 0.7,
+            "top_p": 0.5,
+            "stop": ["END", "Fin."],
+        }
+        response = api.post("/v1/chat/completions", body, format="json")
+    assert response.status_code == 200, response.content
+    answering = [r for r in backend.requests if "Fin." in (r.get("stop") or [])]
+    assert len(answering) == 1  # the answer's generation; the graph's other calls keep their own settings
+    sent = answering[0]
+    assert (sent["max_tokens"], sent["temperature"], sent["top_p"]) == (9, 0.7, 0.5)
+    assert sent["stop"][-2:] == ["END", "Fin."] and "Sources:" in sent["stop"]  # the graph's own stops stay
 
 
 def test_malformed_json_unknown_paths_and_methods_get_openais_shape(api):

@@ -79,20 +79,20 @@ def test_the_sdk_lists_the_twins_and_gets_a_cited_answer_stored_as_a_conversatio
     assert Trace.objects.get(pk=completion.trace_id).kind == "chat"  # on the monitoring dashboard like any chat
 
 
-def test_the_sdk_streams_chunks_up_to_the_stop_sequence_then_usage_and_done(sdk, site):
+def test_the_sdk_streams_the_answer_then_its_sources_then_usage_and_done(sdk, site):
     stream = sdk.chat.completions.create(
         model="twin-ada-example",
         messages=[{"role": "user", "content": QUESTION}],
         max_tokens=12,
-        stop=["."],
         stream=True,
         stream_options={"include_usage": True},
     )
     chunks = list(stream)  # the SDK stops at data: [DONE]
 
     assert chunks[0].choices[0].delta.role == "assistant"
+    # The answer as the graph streams it (token by token, or checked sentence by sentence), then the sources.
     texts = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
-    assert len(texts) > 3  # token by token, not one block
+    assert len(texts) >= 2
     finished = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     usage = chunks[-1].usage
     assert chunks[-1].choices == [] and 0 < usage.completion_tokens <= 12
@@ -103,7 +103,6 @@ def test_the_sdk_streams_chunks_up_to_the_stop_sequence_then_usage_and_done(sdk,
     stored = Message.objects.get(pk=finished[0].message_id)
     assert texts[-1].startswith("\n\nSources") and "My sourdough routine" in texts[-1]
     assert "".join(texts[:-1]).strip() == stored.content
-    assert stored.content and "." not in stored.content  # cut before the stop sequence
 
 
 def test_the_sdk_continues_a_conversation_it_sends_whole(sdk, site):
@@ -152,6 +151,6 @@ def test_langchain_chat_openai_invokes_and_streams(server, key, site):
     assert reply.response_metadata["finish_reason"] == "length" and reply.usage_metadata["output_tokens"] == 8
 
     pieces = [chunk.content for chunk in chat.stream(QUESTION)]
-    assert len([p for p in pieces if p]) > 3
+    assert len([p for p in pieces if p]) >= 2 and pieces[-1] == ""  # the answer, its sources, the finish
     assert "".join(pieces) == reply.content  # greedy decoding: the same answer, streamed
     assert Conversation.objects.filter(channel="openai").count() == 2

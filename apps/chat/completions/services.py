@@ -100,7 +100,7 @@ def _data(payload: dict | str) -> str:
 async def completion_chunks(
     *, turn: ChatTurn, configuration: RagConfiguration, options: CompletionOptions
 ) -> AsyncIterator[str]:
-    """Server-Sent Events of ``chat.completion.chunk``: the role, the answer's tokens as they are written, the
+    """Server-Sent Events of ``chat.completion.chunk``: the role, the answer as the graph streams it, the
     sources list, a last chunk with the finish reason and the extras, the usage if asked for, then [DONE].
     A backend that fails mid-answer ends the stream with an error event, as OpenAI's streams do."""
     head = _head(turn, options, "chat.completion.chunk")
