@@ -44,12 +44,31 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import BOOK, ROOT, run_pipeline, serve, setup_django  # noqa: E402
-from rag import QUESTIONS, percentile  # noqa: E402
 
+# Questions the Advanced Bash-Scripting Guide answers (they lived in bench/rag.py until it moved to the FAQ).
+QUESTIONS = [
+    "How do I loop over every file in a directory?",
+    "What does the special variable $? hold?",
+    "How can I read a file line by line in a script?",
+    "What is the difference between single and double quotes?",
+    "How do I test whether a file exists?",
+    "How do arrays work in bash?",
+    "What does set -e do?",
+    "How do I redirect both stdout and stderr to a file?",
+    "How can a script read command-line options?",
+    "What is a here document used for?",
+    "How do I do arithmetic in the shell?",
+    "How do I write a function that returns a value?",
+]
 Send = Callable[[int], Awaitable["Outcome"]]
 SERVER_UP_S = 120
 REQUEST_TIMEOUT_S = 600  # a chat request queued behind 31 others on a CPU model waits minutes
 UNTHROTTLED = "100000/min"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass
