@@ -15,9 +15,11 @@ max_tokens: `chat_stream` (POST /api/v1/chat, stream) and `openai_stream` (POST 
 stream), their requests taking turns within each level, each request timed to its first chunk of answer
 text (ttfc: the first `token` event, or the first chunk with delta content; OpenAI's opening role chunk does
 not count) and to its end. `openai_overhead` is the OpenAI route's p50 over the native one's, minus 1, and
-its requests/s short of the native one's (goal: <= 0.05 at p50).
+its requests/s short of the native one's (goal: <= 0.05 at p50). With a model on a CPU each answer takes
+seconds, so `greetings` measures the same pair on a greeting, which the graph answers without retrieval or
+the model: what remains is each route's own cost, and `openai_overhead_greeting` compares that.
 
-    .venv/bin/python bench/api.py [--max-pages N] [--levels 1,8,32] [--endpoints search,chat,streams]
+    .venv/bin/python bench/api.py [--max-pages N] [--levels 1,8,32] [--endpoints search,chat,streams,greetings]
                                   [--search-budget-s S] [--search-requests N] [--chat-budget-s S]
 
 Prints one JSON object.
@@ -60,6 +62,7 @@ QUESTIONS = [
     "How do I do arithmetic in the shell?",
     "How do I write a function that returns a value?",
 ]
+GREETING = "Hello"  # the graph's route node answers it directly: no retrieval, no model
 Send = Callable[[int], Awaitable["Outcome"]]
 SERVER_UP_S = 120
 REQUEST_TIMEOUT_S = 600  # a chat request queued behind 31 others on a CPU model waits minutes
@@ -236,11 +239,27 @@ async def bench_endpoints(base_url: str, key: str, args: argparse.Namespace) -> 
             async with api.stream("POST", "/v1/chat/completions", json=body) as response:
                 return await first_text(response, _openai_text)
 
+        async def chat_greeting(number: int) -> Outcome:
+            body = {"message": GREETING, "stream": True}
+            async with api.stream("POST", "/api/v1/chat", json=body) as response:
+                return await first_text(response, lambda line: line == "event: token")
+
+        async def openai_greeting(number: int) -> Outcome:
+            body = {"model": "twin", "messages": [{"role": "user", "content": GREETING}], "stream": True}
+            async with api.stream("POST", "/v1/chat/completions", json=body) as response:
+                return await first_text(response, _openai_text)
+
         plans = {
             "search": ({"search": search}, args.search_budget_s, args.search_requests),
             "chat": ({"chat": chat}, args.chat_budget_s, sys.maxsize),
             # Taking turns within each level: both routes see the same machine at the same time.
             "streams": ({"chat_stream": chat_stream, "openai_stream": openai_stream}, args.chat_budget_s, sys.maxsize),
+            # A greeting is answered without retrieval or the model: what is left is each route's own cost.
+            "greetings": (
+                {"chat_greeting": chat_greeting, "openai_greeting": openai_greeting},
+                args.greeting_budget_s,
+                args.greeting_requests,
+            ),
         }
         results: dict = {}
         for endpoint in args.endpoints:
@@ -254,6 +273,8 @@ async def bench_endpoints(base_url: str, key: str, args: argparse.Namespace) -> 
                     results.setdefault(route, {})[str(level)] = figures
         if "chat_stream" in results:
             results["openai_overhead"] = overhead(results["chat_stream"], results["openai_stream"])
+        if "chat_greeting" in results:
+            results["openai_overhead_greeting"] = overhead(results["chat_greeting"], results["openai_greeting"])
     return results
 
 
@@ -261,11 +282,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-pages", type=int, default=40)
     parser.add_argument("--levels", type=lambda text: [int(n) for n in text.split(",")], default=[1, 8, 32])
-    parser.add_argument("--endpoints", type=lambda text: text.split(","), default=["search", "chat", "streams"])
+    parser.add_argument(
+        "--endpoints", type=lambda text: text.split(","), default=["search", "chat", "streams", "greetings"]
+    )
     parser.add_argument("--search-budget-s", type=float, default=10)
     parser.add_argument("--search-requests", type=int, default=200, help="most search requests per level")
     parser.add_argument("--chat-budget-s", type=float, default=30)
     parser.add_argument("--chat-max-tokens", type=int, default=8)
+    parser.add_argument("--greeting-budget-s", type=float, default=15)
+    parser.add_argument("--greeting-requests", type=int, default=400, help="most greeting requests per level")
     args = parser.parse_args()
     if not BOOK.is_dir():
         sys.exit(f"{BOOK} is missing: install the Debian package abs-guide")
@@ -301,7 +326,7 @@ def main() -> None:
         "uvicorn": uvicorn.__version__,
         "llm_provider": "local",
         "chat_max_tokens": args.chat_max_tokens,
-        "budgets_s": {"search": args.search_budget_s, "chat": args.chat_budget_s},
+        "budgets_s": {"search": args.search_budget_s, "chat": args.chat_budget_s, "greeting": args.greeting_budget_s},
         "search_requests_cap": args.search_requests,
         "cpus": os.cpu_count(),
         "load_avg_1m_at_start": round(load_at_start, 2),
