@@ -47,9 +47,10 @@ def chat_turn_start(
         conversation = Conversation.objects.create(
             user=user, title=message[:200], author_name=author or "", channel=channel, end_user=end_user
         )
-    Message.objects.bulk_create(
-        Message(conversation=conversation, role=turn["role"], content=turn["content"]) for turn in earlier
-    )
+    if earlier:
+        Message.objects.bulk_create(
+            Message(conversation=conversation, role=turn["role"], content=turn["content"]) for turn in earlier
+        )
     history = [
         {"role": m.role, "content": m.content}
         for m in reversed(conversation.messages.order_by("-created_at", "-id")[:HISTORY_MESSAGES])

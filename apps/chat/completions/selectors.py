@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef
 from django.utils.text import slugify
 
 from apps.sources.models import Author
@@ -27,30 +28,24 @@ class Twin:
     created: datetime | None
 
 
-def _slugs() -> dict[int, str]:
-    """Every author's slug, by author id: computed over all authors, so no user's access changes an id."""
-    slugs: dict[int, str] = {}
-    taken: set[str] = set()
-    for pk, name in Author.objects.order_by("pk").values_list("pk", "name"):
-        slug = slugify(name) or f"author-{pk}"
-        if slug in taken:
-            slug = f"{slug}-{pk}"
-        taken.add(slug)
-        slugs[pk] = slug
-    return slugs
-
-
 def twins_for(*, user: AbstractBaseUser) -> list[Twin]:
     """The twins the user may talk to: one per readable author, and the all-authors twin when every
-    author is readable (it searches them all)."""
-    slugs = _slugs()
-    readable = list(authors_readable(user=user))
-    twins = sorted(
-        (Twin(f"{PREFIX}{slugs[a.pk]}", f"{a.name} (twin)", a.name, a.created_at) for a in readable),
-        key=lambda twin: twin.id,
-    )
-    if len(readable) == len(slugs):
-        earliest = min((a.created_at for a in readable), default=None)
+    author is readable (it searches them all). One query: slugs are computed over all authors, so no
+    user's access changes an id."""
+    readable = authors_readable(user=user).filter(pk=OuterRef("pk"))
+    authors = Author.objects.order_by("pk").annotate(readable=Exists(readable))
+    twins, taken, everyone = [], set(), True
+    for author in authors.only("pk", "name", "created_at"):
+        slug = slugify(author.name) or f"author-{author.pk}"
+        if slug in taken:
+            slug = f"{slug}-{author.pk}"
+        taken.add(slug)
+        if author.readable:
+            twins.append(Twin(f"{PREFIX}{slug}", f"{author.name} (twin)", author.name, author.created_at))
+        everyone = everyone and author.readable
+    twins.sort(key=lambda twin: twin.id)
+    if everyone:
+        earliest = min((twin.created for twin in twins), default=None)
         twins.insert(0, Twin(ALL_AUTHORS, "All authors (twin)", None, earliest))
     return twins
 
