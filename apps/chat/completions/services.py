@@ -5,6 +5,7 @@ history, its last user message is the question, and the twin's answer is stored 
 trace, so feedback (by ``message_id``) and monitoring work as for the native API.
 """
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -111,14 +112,22 @@ async def completion_chunks(
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
         return _data({**head, "choices": [choice], **extras})
 
+    stream = chat_reply_stream(turn=turn, configuration=configuration)
+    # The graph starts now, while the role chunk goes out: sending it first would delay the answer.
+    first = asyncio.ensure_future(anext(stream))
     yield chunk({"role": "assistant", "content": ""})
     reply: ChatReply | None = None
     try:
-        async for item in chat_reply_stream(turn=turn, configuration=configuration):
+        item = await first
+        while True:
             if isinstance(item, ChatReply):
                 reply = item
             else:
                 yield chunk({"content": item})
+            try:
+                item = await anext(stream)
+            except StopAsyncIteration:
+                break
     except ProviderError as exc:
         yield _data(provider_error(exc)[1])
         return
