@@ -93,7 +93,7 @@ def test_an_operator_asks_and_sees_the_streamed_cited_answer_and_its_timings(
         expect(timings).to_be_visible()
         expect(timings).to_be_in_viewport()
         nodes = timings.locator("tbody th").all_inner_texts()
-        assert {"rewrite", "retrieve", "generate"} <= set(nodes)
+        assert {"route", "retrieve", "generate"} <= set(nodes)
         generate = timings.locator("tbody tr", has=page.locator("th", has_text="generate"))
         ms, model, tokens = generate.locator("td").all_inner_texts()
         assert float(ms) > 0 and model != "–" and tokens != "–"  # the generating model and its token counts

@@ -53,7 +53,7 @@ def test_chat_streams_tokens_then_the_cited_answer(server, tmp_path, serve_dir, 
     names = [name for name, _, _ in events]
     assert names[-1] == "done" and names.count("done") == 1
     tokens = [data["token"] for name, data, _ in events if name == "token"]
-    assert len(tokens) > 3
+    assert tokens  # checked sentences one by one, or an extract at once: the graph decides how many
     assert events[0][2] < events[-1][2]  # tokens arrived before the end, not all at once
     done = events[-1][1]
     assert done["answer"].strip() and done["trace_id"]
