@@ -86,8 +86,8 @@ def setup_django(data_dir: str) -> None:
 
 def ingest() -> float:
     """The fixture's pages through extract, clean, upsert, chunk and embed, as a crawl would. Seconds."""
+    from apps.documents.crawled import CrawledDocument
     from apps.documents.services import chunks_embed_pending, document_process, document_upsert
-    from apps.sources.crawlers.base import CrawledDocument
     from apps.sources.crawlers.extract import extract_article
     from apps.sources.models import Author, Source
 
@@ -173,7 +173,8 @@ def stored_documents() -> list[tuple[int, str, str]]:
 
 def variant_chunks(how: str, documents) -> list[tuple[int, str]]:
     """(document id, chunk text) of a chunking variant over the stored documents' cleaned text."""
-    from apps.documents.text.chunking import ChunkParams, chunk_text
+    from apps.documents.embedding import chunk_token_counter
+    from lib.text.chunking import ChunkParams, chunk_text
 
     sizes = {
         "tokens_96": ChunkParams(96, 16, 8),
@@ -184,7 +185,8 @@ def variant_chunks(how: str, documents) -> list[tuple[int, str]]:
     out = []
     for document_id, _, text in documents:
         if how in sizes:
-            out += [(document_id, chunk.text) for chunk in chunk_text(text, params=sizes[how])]
+            pieces = chunk_text(text, params=sizes[how], counter=chunk_token_counter())
+            out += [(document_id, chunk.text) for chunk in pieces]
         elif how.startswith("words_"):
             out += [(document_id, chunk) for chunk in word_windows(text, int(how.split("_")[1]))]
         else:
@@ -196,7 +198,7 @@ def replace_chunks(rows: list[tuple[int, str]], embedded: list[str]) -> None:
     """Swap the chunk rows for a variant's (text for full-text search, ``embedded`` for the vector)."""
     from apps.documents.embedding import embedder
     from apps.documents.models import Chunk
-    from apps.documents.text.cleaning import content_hash
+    from lib.text.cleaning import content_hash
 
     model = embedder()
     vectors = model.encode(embedded)
