@@ -15,7 +15,9 @@ same database (the chunk rows are replaced for each variant):
   page title;
 - the question: as typed, conversational filler stripped, pseudo-relevance feedback (Rocchio) on the
   query vector, HyDE with the packaged SmolLM2 (``--hyde``: minutes on a CPU);
-- fusion: lexical weight 0, 0.25, 0.5, 1.
+- fusion: lexical weight 0, 0.25, 0.5, 1;
+- spreading: how many chunks of one section (same page, same headings) may lead the ranking before the
+  rest of that section counts a tenth (chunk_search's ``per_section``: None, 1, 2).
 Choices are made on the ``tune`` half of the conversational set and read on the ``report`` half.
 No reranker is packaged (the one train_reranker tunes lost on held-out documents), so none is measured.
 
@@ -42,6 +44,7 @@ BASE_URL = "https://faq.example/"
 SHINGLE = 10  # words a top chunk must share, in a row, with the reference answer to count as the answer
 TOP = 5
 WORD = re.compile(r"\w+")
+PER_SECTION = 1  # chunk_search's default
 
 
 @dataclass(frozen=True)
@@ -276,17 +279,6 @@ def chunk_index() -> dict[int, tuple[str, set, str]]:
     return index
 
 
-def diversified(ranking: list[int], index, per_section: int) -> list[int]:
-    """The ranking with each section's chunks past its first ``per_section`` moved behind the others."""
-    seen: dict[str, int] = {}
-    first, rest = [], []
-    for pk in ranking:
-        section = index[pk][2]
-        seen[section] = seen.get(section, 0) + 1
-        (first if seen[section] <= per_section else rest).append(pk)
-    return first + rest
-
-
 def answers(question: Question, chunk: tuple[str, set]) -> bool:
     page, chunk_shingles, _ = chunk
     return page == question.page and not question.answer_shingles.isdisjoint(chunk_shingles)
@@ -309,14 +301,14 @@ def score(questions: list[Question], rankings: list[list[int]], index) -> dict:
     }
 
 
-def search_rankings(texts: list[str], vectors, *, lexical_weight: float, k: int = 20) -> list[list[int]]:
+def search_rankings(texts, vectors, *, lexical_weight: float, per_section=PER_SECTION, k: int = 20) -> list[list[int]]:
     from apps.documents.embedding import embedder
     from apps.documents.selectors import chunk_search
 
     model_id = embedder().model_id
     return [
         [hit.chunk_id for hit in chunk_search(embedding=vector, query_text=text, k=k, model_id=model_id,
-                                              dense_weight=1.0, lexical_weight=lexical_weight)]
+                                              dense_weight=1.0, lexical_weight=lexical_weight, per_section=per_section)]
         for text, vector in zip(texts, vectors, strict=True)
     ]  # fmt: skip
 
@@ -357,7 +349,9 @@ def fused_rankings(groups: list[list[str]], *, lexical_weight: float) -> list[li
     return rankings
 
 
-def evaluate(sets: dict[str, list[Question]], *, lexical_weight: float, query: str = "raw", hyde=None) -> dict:
+def evaluate(
+    sets: dict[str, list[Question]], *, lexical_weight: float, query: str = "raw", hyde=None, per_section=PER_SECTION
+) -> dict:
     from apps.documents.embedding import embedder
 
     index = chunk_index()
@@ -367,11 +361,6 @@ def evaluate(sets: dict[str, list[Question]], *, lexical_weight: float, query: s
         if query == "sentences":
             groups = [[text, *sentences(text)] for text in texts]
             result[name] = score(questions, fused_rankings(groups, lexical_weight=lexical_weight), index)
-            continue
-        if query.startswith("per_section_"):
-            rankings = search_rankings(texts, embedder().encode(texts), lexical_weight=lexical_weight)
-            per_section = int(query.rsplit("_", 1)[1])
-            result[name] = score(questions, [diversified(r, index, per_section) for r in rankings], index)
             continue
         if query == "asked_sentence":
             texts = [asked_sentence(t) for t in texts]
@@ -383,7 +372,8 @@ def evaluate(sets: dict[str, list[Question]], *, lexical_weight: float, query: s
         vectors = embedder().encode(embedded)
         if query == "rocchio":
             vectors = rocchio(vectors)
-        result[name] = score(questions, search_rankings(texts, vectors, lexical_weight=lexical_weight), index)
+        rankings = search_rankings(texts, vectors, lexical_weight=lexical_weight, per_section=per_section)
+        result[name] = score(questions, rankings, index)
     return result
 
 
@@ -414,7 +404,12 @@ def ablation(sets, documents, args) -> dict:
 
     lexical = RagConfiguration().lexical_weight
     titles = {document_id: title for document_id, title, _ in documents}
-    out: dict[str, dict] = {"embedded_text": {}, "chunking": {}, "question": {}, "fusion_lexical_weight": {}}
+    out: dict[str, dict] = {"section_spreading": {}, "embedded_text": {}, "chunking": {}, "question": {}}
+    out["fusion_lexical_weight"] = {}
+    for per_section in (None, 1, 2):
+        out["section_spreading"][str(per_section)] = compact(
+            evaluate(sets, lexical_weight=lexical, per_section=per_section)
+        )
     for how in ("as_stored", "heading_path_plain", "section_heading", "body", "title_body"):
         reembed_stored(how, titles)
         out["embedded_text"][how] = compact(evaluate(sets, lexical_weight=lexical))

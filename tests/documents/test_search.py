@@ -187,6 +187,32 @@ def test_search_settings_do_not_leak_into_the_callers_transaction(vectors, corpu
         assert cursor.fetchone() == ("off", "40")
 
 
+def test_a_long_sections_second_chunk_gives_way_to_another_sections_best():
+    """Chunks of one section share its headings; past the first, they rank behind other sections' best."""
+    texts = {
+        "first": "# Vacuum\n\nPostgres vacuum reclaims the dead tuples that updates leave behind.",
+        "second": "# Vacuum\n\nRun vacuum after bulk deletes, so that Postgres reclaims the dead tuples at once.",
+        "other": "# Indexes\n\nA vacuum also updates the visibility map that index-only scans rely on.",
+    }
+    document = published()
+    vectors = embedding.embedder().encode(list(texts.values()))
+    ids = {
+        key: make_chunk(document=document, text=text, embedding=vector, embedding_model=MODEL).pk
+        for (key, text), vector in zip(texts.items(), vectors, strict=True)
+    }
+    query = "how does postgres vacuum reclaim dead tuples"
+    (vector,) = embedding.embedder().encode([query])
+    crowded = chunk_search(embedding=vector, query_text=query, model_id=MODEL, per_section=None)
+    assert [hit.chunk_id for hit in crowded] == [ids["first"], ids["second"], ids["other"]]
+
+    spread = chunk_search(embedding=vector, query_text=query, model_id=MODEL)
+    assert [hit.chunk_id for hit in spread] == [ids["first"], ids["other"], ids["second"]]
+    second = crowded[1]
+    assert spread[2].score == pytest.approx(0.1 * second.score)
+    with pytest.raises(TwinsiteError, match="per_section=0"):
+        chunk_search(embedding=vector, query_text=query, model_id=MODEL, per_section=0)
+
+
 def test_a_query_embedding_of_the_wrong_size_is_a_clear_error(corpus):
     with pytest.raises(TwinsiteError, match="3 dimensions; chunks have 384"):
         chunk_dense_search(embedding=[0.1, 0.2, 0.3], k=3, model_id=MODEL)
