@@ -13,6 +13,12 @@ from psycopg.types import TypeInfo
 
 from apps.documents import embedding
 from apps.documents.models import Chunk, Document
+from apps.documents.search.author_indexes import (
+    author_index_create,
+    author_index_name,
+    chunk_author_indexes_sync,
+    existing_author_indexes,
+)
 from apps.documents.selectors import (
     SearchFilters,
     chunk_dense_search,
@@ -314,3 +320,49 @@ def test_dense_search_filtered_to_one_author_walks_the_hnsw_index_and_falls_back
     )
     assert any("WITH matching" in q["sql"] for q in queries.captured_queries)
     assert [chunk_id for chunk_id, _ in hits] == nearest({c: t for c, t in truth.items() if t[1] == kept}, 20)
+
+
+def test_filtered_to_an_author_with_their_own_index_the_search_walks_it_and_finds_the_exact_nearest(
+    one_author_of_twenty,
+):
+    author, query, truth = one_author_of_twenty
+    author_index_create(author.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE documents_chunk")
+    by_author = SearchFilters(author_ids=(author.pk,))
+    with CaptureQueriesContext(connection) as queries:
+        hits = chunk_dense_search(embedding=query, filters=by_author, k=10, model_id=MODEL)
+    nearest_sql = next(q["sql"] for q in queries.captured_queries if "<=>" in q["sql"])
+    assert f"Index Scan using {author_index_name(author.pk)}" in explain(nearest_sql)
+    assert [chunk_id for chunk_id, _ in hits] == nearest(truth, 10)
+
+
+def test_authors_get_an_index_once_they_have_enough_chunks_and_lose_it_with_their_last_chunk(vectors):
+    prolific, occasional = make_author(), make_author()
+    for author, count in ((prolific, 3), (occasional, 1)):
+        document = published(source=make_source(author=author), author=author)
+        for n in range(count):
+            make_chunk(document=document, text=f"chunk {n}", embedding=vectors["vacuum"], embedding_model=MODEL)
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [prolific.pk], "dropped": []}
+    assert prolific.pk in existing_author_indexes() and occasional.pk not in existing_author_indexes()
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [], "dropped": []}
+
+    Document.objects.filter(author=prolific).delete()
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [], "dropped": [prolific.pk]}
+    assert prolific.pk not in existing_author_indexes()
+
+
+def test_a_chunk_keeps_its_documents_author_even_when_the_document_changes_hands(vectors):
+    first, second = make_author(), make_author()
+    document = published(source=make_source(author=first), author=first)
+    chunk = make_chunk(document=document, text="Vacuum reclaims dead tuples.", embedding=vectors["vacuum"],
+                       embedding_model=MODEL)  # fmt: skip
+    assert Chunk.objects.get(pk=chunk.pk).author_id == first.pk
+    Chunk.objects.filter(pk=chunk.pk).update(author_id=second.pk)  # a stray write cannot detach it
+    assert Chunk.objects.get(pk=chunk.pk).author_id == first.pk
+
+    Document.objects.filter(pk=document.pk).update(author=second)
+    assert Chunk.objects.get(pk=chunk.pk).author_id == second.pk
+    by_second = SearchFilters(author_ids=(second.pk,))
+    assert [hit.chunk_id for hit in search(vectors, "vacuum", "vacuum", filters=by_second)] == [chunk.pk]
+    assert search(vectors, "vacuum", "vacuum", filters=SearchFilters(author_ids=(first.pk,))) == []
