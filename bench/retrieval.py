@@ -121,7 +121,8 @@ def load(vectors: np.ndarray, chunk_author: np.ndarray) -> tuple[list[int], floa
         with conn.cursor().copy(
             "COPY documents_document (id, source_id, author_id, url, title, published_at, raw_content, clean_text,"
             " content_hash, metadata, language, curation_state, exclusion_reason, status, processing_error,"
-            " content_type, minhash, minhash_bands, created_at, updated_at) FROM STDIN"
+            " content_type, minhash, minhash_bands, created_at, updated_at, http_etag, http_last_modified, listed_at)"
+            " FROM STDIN"
         ) as copy:
             for n in range(documents):
                 a = int(chunk_author[n * CHUNKS_PER_DOCUMENT])
@@ -129,7 +130,7 @@ def load(vectors: np.ndarray, chunk_author: np.ndarray) -> tuple[list[int], floa
                 copy.write_row(
                     (first_id + n, sources[a].pk, authors[a].pk, f"https://bench.example/{a}/{n}", f"Post {n}",
                      stamp, "", "", f"{n:064x}", "{}", "en", "included", "", "processed", "", "article", "[]", "{}",
-                     stamp, stamp)
+                     stamp, stamp, "", "", "")
                 )  # fmt: skip
         with conn.cursor().copy(
             "COPY documents_chunk (document_id, ordinal, text, token_count, content_hash, embedding,"
