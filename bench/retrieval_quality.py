@@ -81,6 +81,9 @@ def setup_django(data_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from twinsite.env import embedded_start
+
+    embedded_start()
     django.setup()
     from django.core.management import call_command
 
