@@ -3,10 +3,13 @@
 Crawls the Advanced Bash-Scripting Guide (Debian package abs-guide, ~117 HTML
 pages) served on 127.0.0.1 as a `site` source, end to end: fetch, extract,
 clean, upsert, chunk, embed. Then encodes the very same chunk texts with a bare
-SentenceTransformer.encode and reports the pipeline's throughput as a ratio of
-it. The machines are shared, so it does this ``--rounds`` times (the database
-emptied in between) and reports every round's ratio, their median and spread;
-each ratio compares two timings taken minutes apart, never across runs.
+SentenceTransformer.encode, in fp32 and in bf16, and reports the pipeline's throughput
+as a ratio of the fp32 encode (``ratio``; the pipeline runs in MODEL_PRECISION, auto: bf16
+where the CPU computes it natively) and of the bf16 one (``ratio_to_raw_bf16``), with the
+minimum cosine of the stored and the raw bf16 vectors to the fp32 ones. The machines
+are shared, so it does this ``--rounds`` times (the database emptied in between) and reports
+every round's ratio, their median and spread; each ratio compares two timings taken minutes
+apart, never across runs.
 
 Side by side, on the same texts, against the fp32 vectors (cosine): int8 dynamic
 quantisation of the encoder, and the encoder exported to ONNX and run by ONNX
@@ -115,10 +118,14 @@ def run_pipeline(base_url: str, max_pages: int) -> dict:
     }
 
 
-def encode_timed(model, texts: list[str], batch_size: int):
+def encode_timed(model, texts: list[str], batch_size: int, precision: str = "fp32"):
+    """A bare SentenceTransformer.encode, in fp32 or under lib.precision's bf16 autocast."""
+    from lib.precision import autocast
+
     started = time.perf_counter()
-    vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-    return vectors, time.perf_counter() - started
+    with autocast(precision):
+        vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return vectors.astype("float32"), time.perf_counter() - started
 
 
 def chunk_texts_and_vectors():
@@ -131,12 +138,16 @@ def chunk_texts_and_vectors():
 
 
 def raw_encode(texts: list[str], stored) -> tuple[dict, object]:
+    """The same texts encoded bare in fp32 (the reference) and in bf16, with the cosine of each to fp32."""
     from apps.documents.embedding import embedder
 
     fp32, fp32_s = encode_timed(embedder().model, texts, embedder().batch_size)
+    bf16, bf16_s = encode_timed(embedder().model, texts, embedder().batch_size, precision="bf16")
     result = {
         "raw_encode_chunks_per_s": round(len(texts) / fp32_s, 2),
         "raw_encode_s": round(fp32_s, 2),
+        "raw_bf16_encode_chunks_per_s": round(len(texts) / bf16_s, 2),
+        "raw_bf16_vs_fp32_min_cosine": round(float((bf16 * fp32).sum(axis=1).min()), 5),
         "stored_vs_raw_min_cosine": round(float((stored * fp32).sum(axis=1).min()), 5),
     }
     return result, fp32
@@ -306,6 +317,7 @@ def one_round(base_url: str, args: argparse.Namespace, folder: Path, *, last: bo
         "chunks_per_s": round(chunks_per_s, 2),
         "raw_encode_chunks_per_s": raw["raw_encode_chunks_per_s"],
         "ratio": round(chunks_per_s / raw["raw_encode_chunks_per_s"], 3),
+        "ratio_to_raw_bf16": round(chunks_per_s / raw["raw_bf16_encode_chunks_per_s"], 3),
         **pipeline,
         **{key: value for key, value in raw.items() if key != "raw_encode_chunks_per_s"},
     }
@@ -356,12 +368,17 @@ def main() -> None:
     if not rounds:
         print(json.dumps({"recrawl_ratio": recrawled["recrawl_ratio"], "recrawl": recrawled, **load}, indent=2))
         return
+    from apps.documents.embedding import embedder
+
+    pipeline_precision = embedder().precision
     ratios = [result["ratio"] for result in rounds]
     summary = {
         "ratio_median": round(statistics.median(ratios), 3),
         "ratios": ratios,
         "ratio_spread": round(max(ratios) - min(ratios), 3),
         "raw_encode_chunks_per_s_all": [result["raw_encode_chunks_per_s"] for result in rounds],
+        "raw_bf16_encode_chunks_per_s_all": [result["raw_bf16_encode_chunks_per_s"] for result in rounds],
+        "pipeline_precision": pipeline_precision,
         "threads": __import__("torch").get_num_threads(),
         **load,
         **({"recrawl_ratio": recrawled["recrawl_ratio"], "recrawl": recrawled} if recrawled else {}),

@@ -6,7 +6,8 @@ HNSW index (timed), then runs ~200 query vectors through the selector (HNSW,
 iterative scan) and exactly (the same filters, ORDER BY the distance on every
 matching row, no vector index), and compares the top 10: unfiltered; filtered to
 a random author; and filtered with queries on a topic that author wrote about
-("filtered_on_topic", which differs from "filtered" only with --home-share).
+("filtered_on_topic", which differs from "filtered" only with --home-share). After the import
+it builds the per-author HNSW indexes the embed workers would (timed apart from the shared index).
 
     .venv/bin/python bench/retrieval.py [--rows 100000] [--queries 200] [--rounds 3] [--seed 7]
         [--home-share 0.7] [--shared-buffers 1GB]
@@ -18,6 +19,7 @@ including its transaction and settings round trips, after one untimed warm-up pa
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -119,7 +121,8 @@ def load(vectors: np.ndarray, chunk_author: np.ndarray) -> tuple[list[int], floa
         with conn.cursor().copy(
             "COPY documents_document (id, source_id, author_id, url, title, published_at, raw_content, clean_text,"
             " content_hash, metadata, language, curation_state, exclusion_reason, status, processing_error,"
-            " content_type, minhash, minhash_bands, created_at, updated_at) FROM STDIN"
+            " content_type, minhash, minhash_bands, created_at, updated_at, http_etag, http_last_modified, listed_at)"
+            " FROM STDIN"
         ) as copy:
             for n in range(documents):
                 a = int(chunk_author[n * CHUNKS_PER_DOCUMENT])
@@ -127,7 +130,7 @@ def load(vectors: np.ndarray, chunk_author: np.ndarray) -> tuple[list[int], floa
                 copy.write_row(
                     (first_id + n, sources[a].pk, authors[a].pk, f"https://bench.example/{a}/{n}", f"Post {n}",
                      stamp, "", "", f"{n:064x}", "{}", "en", "included", "", "processed", "", "article", "[]", "{}",
-                     stamp, stamp)
+                     stamp, stamp, "", "", "")
                 )  # fmt: skip
         with conn.cursor().copy(
             "COPY documents_chunk (document_id, ordinal, text, token_count, content_hash, embedding,"
@@ -155,6 +158,20 @@ def load(vectors: np.ndarray, chunk_author: np.ndarray) -> tuple[list[int], floa
         conn.execute("VACUUM ANALYZE documents_chunk")
         conn.execute("VACUUM ANALYZE documents_document")
     return [a.pk for a in authors], build_s
+
+
+def build_author_indexes() -> tuple[float, int]:
+    """The per-author indexes the embed workers would build after the import (timed), then fresh statistics."""
+    from django.db import connection
+
+    from apps.documents.services import chunk_author_indexes_sync
+
+    started = time.perf_counter()
+    created = chunk_author_indexes_sync()["created"]
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE documents_chunk")
+    return seconds, len(created)
 
 
 def exact_nearest(query: np.ndarray, author_id: int | None) -> list[int]:
@@ -212,8 +229,8 @@ def measure(queries: np.ndarray, author_ids: list[int | None], rounds: int) -> d
     }
 
 
-def plan_uses_hnsw(query: np.ndarray, author_id: int) -> bool:
-    """Whether the planner drives the selector's filtered query from the HNSW index (EXPLAIN)."""
+def plan_uses_hnsw(query: np.ndarray, author_id: int) -> str | None:
+    """The HNSW index the planner drives the selector's filtered query from (EXPLAIN), if any."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -224,12 +241,13 @@ def plan_uses_hnsw(query: np.ndarray, author_id: int) -> bool:
         chunk_dense_search(embedding=query.tolist(), filters=filters, k=K, model_id=MODEL_ID)
     sql = next(q["sql"] for q in queries.captured_queries if "<=>" in q["sql"])
     with transaction.atomic(), connection.cursor() as cursor:
-        for name, value in dense_scan_settings(K).items():
+        for name, value in dense_scan_settings(K, one_author=True).items():
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         transaction.set_rollback(True)
-    return "Index Scan using chunk_embedding_hnsw" in plan
+    used = re.search(r"Index Scan using (chunk_\w*hnsw\w*)", plan)
+    return used.group(1) if used else None
 
 
 def resize_shared_buffers(data_dir: str, size: str) -> None:
@@ -278,6 +296,7 @@ def main() -> None:
         started = time.perf_counter()
         author_pks, build_s = load(vectors, chunk_author)
         load_s = time.perf_counter() - started - build_s
+        author_indexes_s, author_indexes = build_author_indexes()
         queries, query_author = synthetic_queries(centres, args.queries, rng)
         on_topic = on_topic_queries(centres, cluster, chunk_author, query_author, rng)
         filtered_to = [author_pks[a] for a in query_author]
@@ -286,10 +305,11 @@ def main() -> None:
         unfiltered = measure(queries, [None] * len(queries), args.rounds)
         filtered = measure(queries, filtered_to, args.rounds)
         filtered_on_topic = measure(on_topic, filtered_to, args.rounds)
-        filtered["plan_uses_hnsw"] = plan_uses_hnsw(queries[0], filtered_to[0])
+        filtered["plan_hnsw_index"] = plan_uses_hnsw(queries[0], filtered_to[0])
         from apps.documents.selectors import dense_scan_settings
 
         settings_used = {**dense_scan_settings(K), **server_settings()}
+        settings_used["hnsw.ef_search_one_author"] = dense_scan_settings(K, one_author=True)["hnsw.ef_search"]
     finally:
         from apps.core import embedded
 
@@ -309,6 +329,8 @@ def main() -> None:
                 "filtered_on_topic": filtered_on_topic,
                 "exact_p50_ms": exact_p50,
                 "build_s": round(build_s, 2),
+                "author_indexes": author_indexes,
+                "author_indexes_build_s": round(author_indexes_s, 2),
                 "load_s": round(load_s, 2),
                 "rows": int(len(vectors)),
                 "queries": int(len(queries)),
@@ -323,6 +345,7 @@ def main() -> None:
                     "cluster_spread": CLUSTER_SPREAD,
                     "seed": args.seed,
                     "cpus": os.cpu_count(),
+                    "load_average": [round(load, 2) for load in os.getloadavg()],
                 },
             },
             indent=2,

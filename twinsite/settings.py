@@ -14,6 +14,7 @@ import dj_database_url
 
 from apps.core import embedded
 from lib.errors import ConfigurationError
+from lib.precision import PRECISIONS
 from twinsite.env import data_dir, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -183,6 +184,11 @@ EMBEDDING_MODEL = env_str("EMBEDDING_MODEL")
 # Recorded on every chunk; change it with the model and the chunks are re-embedded.
 EMBEDDING_MODEL_ID = env_str("EMBEDDING_MODEL_ID", "sentence-transformers/all-MiniLM-L6-v2")
 EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
+# Precision of the models run in this process (encoder, reranker, local generator): auto = bf16 where the
+# CPU or GPU computes it natively (AVX-512 BF16 or AMX), else fp32; bf16 or fp32 force it (lib.precision).
+MODEL_PRECISION = env_str("MODEL_PRECISION", "auto").strip().lower()
+if MODEL_PRECISION not in PRECISIONS:
+    raise ConfigurationError(f"MODEL_PRECISION={MODEL_PRECISION!r}: expected one of {', '.join(PRECISIONS)}")
 # Documents whose MinHash similarity reaches this are linked as near-duplicates, not embedded twice.
 NEAR_DUPLICATE_THRESHOLD = float(env_str("NEAR_DUPLICATE_THRESHOLD", "0.85"))
 
@@ -206,8 +212,6 @@ RAG_ANSWER_MODE = env_str("RAG_ANSWER_MODE", "auto")
 RAG_EXPANSION = env_str("RAG_EXPANSION", "auto")
 # Share (0-1) of live chat answers scored for faithfulness in the background (queue llm).
 RAG_FAITHFULNESS_SAMPLE = float(env_str("RAG_FAITHFULNESS_SAMPLE", "0.1"))
-# Precision of the models run in-process: auto (bf16 where the CPU or GPU has it natively, else fp32), bf16, fp32.
-MODEL_PRECISION = env_str("MODEL_PRECISION", "auto")
 
 # --- Training data and the model registry -------------------------------------
 

@@ -3,7 +3,12 @@
 from celery import shared_task
 from django.db import transaction
 
-from apps.documents.services import chunks_embed_pending, document_process, document_process_failed
+from apps.documents.services import (
+    chunk_author_indexes_sync,
+    chunks_embed_pending,
+    document_process,
+    document_process_failed,
+)
 from workers.base import PIPELINE_TASK_OPTIONS, PipelineTask
 
 
@@ -23,4 +28,13 @@ def process_document(document_id: int) -> dict:
 @shared_task(soft_time_limit=1800, time_limit=1900, **PIPELINE_TASK_OPTIONS)
 def embed_chunks() -> int:
     """Embed every chunk still waiting. Several may run at once: each locks its own batch."""
-    return chunks_embed_pending()
+    done = chunks_embed_pending()
+    if done:
+        sync_author_indexes.delay()
+    return done
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900, **PIPELINE_TASK_OPTIONS)
+def sync_author_indexes() -> dict:
+    """Give every author with many chunks their own HNSW index (built concurrently: writes go on)."""
+    return chunk_author_indexes_sync()

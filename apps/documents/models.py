@@ -82,6 +82,10 @@ class Document(models.Model):
 
 class Chunk(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    # The document's author, copied by triggers (migration 0002) on insert and whenever the document's
+    # author changes, so it can never drift. It is here for search: a per-author HNSW index
+    # (search/author_indexes.py) can only be a partial index on a column of this table.
+    author_id = models.BigIntegerField(null=True, editable=False)
     ordinal = models.PositiveIntegerField(help_text="Position of the chunk in its document, from 0.")
     text = models.TextField()
     token_count = models.PositiveIntegerField()
@@ -109,6 +113,7 @@ class Chunk(models.Model):
             ),
             GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
             models.Index(fields=["embedding_model"], name="chunk_embedding_model"),
+            models.Index(fields=["author_id"], name="chunk_author"),
             models.Index(fields=["id"], condition=models.Q(embedding__isnull=True), name="chunk_unembedded"),
         ]
 

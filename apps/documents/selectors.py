@@ -5,16 +5,23 @@ The work is in ``apps.documents.search`` (one module per concern); this is the f
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.db.models import Q, QuerySet
 
 from apps.documents import embedding
 from apps.documents.models import Chunk, Document
 from apps.documents.search.dense import chunk_dense_search, dense_scan_settings
-from apps.documents.search.fusion import FusedRank, reciprocal_rank_fusion
+from apps.documents.search.fusion import FusedRank, demote_section_repeats, reciprocal_rank_fusion
 from apps.documents.search.lexical import chunk_lexical_search
 from apps.documents.search.types import NO_FILTERS, ChunkHit, SearchFilters
 from lib.errors import TwinsiteError
+from lib.text.chunking import chunk_headings
+
+# A section's chunks after its best count a tenth: they share its heading lines, and a long section's
+# chunks otherwise fill the top 5 together (bench/retrieval_quality.py, Debian FAQ, conversational).
+PER_SECTION = 1
+SECTION_REPEAT_WEIGHT = 0.1
 
 __all__ = [
     "ChunkHit",
@@ -38,14 +45,19 @@ def chunk_search(
     lexical_weight: float = 1.0,
     candidates: int = 50,
     rrf_k: int = 60,
+    per_section: int | None = PER_SECTION,
 ) -> list[ChunkHit]:
     """The ``k`` best chunks for a query: nearest by embedding and best by words, fused by weighted RRF.
 
     Each list takes its top ``candidates`` (at least ``k``). A weight of 0 skips that list's query;
     so does a missing embedding or an empty query text. Every hit is a chunk embedded by ``model_id``
-    of an included, live, processed document that passes ``filters``.
+    of an included, live, processed document that passes ``filters``. Past the best ``per_section``
+    chunks of a section (a document's chunks under the same headings), a chunk's score counts a tenth,
+    so the top ranks hold different sections (None: no such spreading).
     """
     _check_search(k=k, candidates=candidates, rrf_k=rrf_k, dense_weight=dense_weight, lexical_weight=lexical_weight)
+    if per_section is not None and per_section < 1:
+        raise TwinsiteError(f"Keep at least one chunk per section in front (per_section={per_section}), or None.")
     pool = max(candidates, k)
     dense = []
     if dense_weight > 0 and embedding is not None:
@@ -59,8 +71,23 @@ def chunk_search(
         dense_weight=dense_weight,
         lexical_weight=lexical_weight,
         rrf_k=rrf_k,
-    )[:k]
-    return _chunk_hits(fused, distances=dict(dense))
+    )
+    if per_section is None:
+        return _chunk_hits(fused[:k], distances=dict(dense))
+    hits = {hit.chunk_id: hit for hit in _chunk_hits(fused[: 2 * k], distances=dict(dense))}
+    sections = {chunk_id: _section(hit) for chunk_id, hit in hits.items()}
+    spread = demote_section_repeats(
+        [rank for rank in fused if rank.chunk_id in hits],
+        section_of=sections,
+        per_section=per_section,
+        weight=SECTION_REPEAT_WEIGHT,
+    )
+    return [replace(hits[rank.chunk_id], score=rank.score) for rank in spread[:k]]
+
+
+def _section(hit: ChunkHit) -> tuple[int, str] | None:
+    headings = chunk_headings(hit.text)
+    return (hit.document_id, headings) if headings else None
 
 
 def _check_search(*, k: int, candidates: int, rrf_k: int, dense_weight: float, lexical_weight: float) -> None:

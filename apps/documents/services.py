@@ -12,6 +12,7 @@ from apps.core.tasks import task_send
 from apps.documents import embedding
 from apps.documents.crawled import CrawledDocument
 from apps.documents.models import Chunk, Document
+from apps.documents.search.author_indexes import chunk_author_indexes_sync  # noqa: F401 - a write, kept by search/
 from apps.documents.selectors import chunks_needing_embedding
 from lib.errors import TwinsiteError
 from lib.text.chunking import chunk_text

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 
 from lib.errors import ConfigurationError
+from lib.precision import autocast, precision_for
 
 
 def registered_reranker_path() -> Path:
@@ -16,13 +17,14 @@ def registered_reranker_path() -> Path:
 
 
 class Reranker:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, precision: str = "fp32") -> None:
         from sentence_transformers import CrossEncoder
 
         if not path.exists():
             raise ConfigurationError(f"the reranker model {path} does not exist")
         self.model = CrossEncoder(str(path), device="cpu", local_files_only=True)
         self.model_id = str(path)
+        self.precision = precision  # "bf16" or "fp32", resolved
 
     def score(self, query: str, texts: list[str]) -> list[float]:
         """Relevance of each text to the query as a probability in [0, 1]."""
@@ -30,15 +32,16 @@ class Reranker:
             return []
         import torch
 
-        scores = self.model.predict(
-            [(query, text) for text in texts], activation_fn=torch.nn.Sigmoid(), show_progress_bar=False
-        )
+        with autocast(self.precision):
+            scores = self.model.predict(
+                [(query, text) for text in texts], activation_fn=torch.nn.Sigmoid(), show_progress_bar=False
+            )
         return [float(score) for score in scores]
 
 
 @functools.cache
 def _load(path: str) -> Reranker:
-    return Reranker(Path(path))
+    return Reranker(Path(path), precision=precision_for("cpu", settings.MODEL_PRECISION))
 
 
 def reranker_register(*, model_dir: Path) -> Path:

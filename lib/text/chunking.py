@@ -87,6 +87,19 @@ def chunk_text(
     return chunks
 
 
+def chunk_headings(text: str) -> str:
+    """The heading lines a chunk of ``chunk_text`` starts with ("" for a chunk before any heading).
+
+    Chunks of one section share them: retrieval uses them to tell a section's chunks apart from others'.
+    """
+    lines = []
+    for line in text.split("\n"):
+        if not _HEADING.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class _Block:
     kind: str  # "heading" | "prose" | "item" | "code"

@@ -13,6 +13,12 @@ from psycopg.types import TypeInfo
 
 from apps.documents import embedding
 from apps.documents.models import Chunk, Document
+from apps.documents.search.author_indexes import (
+    author_index_create,
+    author_index_name,
+    chunk_author_indexes_sync,
+    existing_author_indexes,
+)
 from apps.documents.selectors import (
     SearchFilters,
     chunk_dense_search,
@@ -187,6 +193,32 @@ def test_search_settings_do_not_leak_into_the_callers_transaction(vectors, corpu
         assert cursor.fetchone() == ("off", "40")
 
 
+def test_a_long_sections_second_chunk_gives_way_to_another_sections_best():
+    """Chunks of one section share its headings; past the first, they rank behind other sections' best."""
+    texts = {
+        "first": "# Vacuum\n\nPostgres vacuum reclaims the dead tuples that updates leave behind.",
+        "second": "# Vacuum\n\nRun vacuum after bulk deletes, so that Postgres reclaims the dead tuples at once.",
+        "other": "# Indexes\n\nA vacuum also updates the visibility map that index-only scans rely on.",
+    }
+    document = published()
+    vectors = embedding.embedder().encode(list(texts.values()))
+    ids = {
+        key: make_chunk(document=document, text=text, embedding=vector, embedding_model=MODEL).pk
+        for (key, text), vector in zip(texts.items(), vectors, strict=True)
+    }
+    query = "how does postgres vacuum reclaim dead tuples"
+    (vector,) = embedding.embedder().encode([query])
+    crowded = chunk_search(embedding=vector, query_text=query, model_id=MODEL, per_section=None)
+    assert [hit.chunk_id for hit in crowded] == [ids["first"], ids["second"], ids["other"]]
+
+    spread = chunk_search(embedding=vector, query_text=query, model_id=MODEL)
+    assert [hit.chunk_id for hit in spread] == [ids["first"], ids["other"], ids["second"]]
+    second = crowded[1]
+    assert spread[2].score == pytest.approx(0.1 * second.score)
+    with pytest.raises(TwinsiteError, match="per_section=0"):
+        chunk_search(embedding=vector, query_text=query, model_id=MODEL, per_section=0)
+
+
 def test_a_query_embedding_of_the_wrong_size_is_a_clear_error(corpus):
     with pytest.raises(TwinsiteError, match="3 dimensions; chunks have 384"):
         chunk_dense_search(embedding=[0.1, 0.2, 0.3], k=3, model_id=MODEL)
@@ -288,3 +320,49 @@ def test_dense_search_filtered_to_one_author_walks_the_hnsw_index_and_falls_back
     )
     assert any("WITH matching" in q["sql"] for q in queries.captured_queries)
     assert [chunk_id for chunk_id, _ in hits] == nearest({c: t for c, t in truth.items() if t[1] == kept}, 20)
+
+
+def test_filtered_to_an_author_with_their_own_index_the_search_walks_it_and_finds_the_exact_nearest(
+    one_author_of_twenty,
+):
+    author, query, truth = one_author_of_twenty
+    author_index_create(author.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE documents_chunk")
+    by_author = SearchFilters(author_ids=(author.pk,))
+    with CaptureQueriesContext(connection) as queries:
+        hits = chunk_dense_search(embedding=query, filters=by_author, k=10, model_id=MODEL)
+    nearest_sql = next(q["sql"] for q in queries.captured_queries if "<=>" in q["sql"])
+    assert f"Index Scan using {author_index_name(author.pk)}" in explain(nearest_sql)
+    assert [chunk_id for chunk_id, _ in hits] == nearest(truth, 10)
+
+
+def test_authors_get_an_index_once_they_have_enough_chunks_and_lose_it_with_their_last_chunk(vectors):
+    prolific, occasional = make_author(), make_author()
+    for author, count in ((prolific, 3), (occasional, 1)):
+        document = published(source=make_source(author=author), author=author)
+        for n in range(count):
+            make_chunk(document=document, text=f"chunk {n}", embedding=vectors["vacuum"], embedding_model=MODEL)
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [prolific.pk], "dropped": []}
+    assert prolific.pk in existing_author_indexes() and occasional.pk not in existing_author_indexes()
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [], "dropped": []}
+
+    Document.objects.filter(author=prolific).delete()
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [], "dropped": [prolific.pk]}
+    assert prolific.pk not in existing_author_indexes()
+
+
+def test_a_chunk_keeps_its_documents_author_even_when_the_document_changes_hands(vectors):
+    first, second = make_author(), make_author()
+    document = published(source=make_source(author=first), author=first)
+    chunk = make_chunk(document=document, text="Vacuum reclaims dead tuples.", embedding=vectors["vacuum"],
+                       embedding_model=MODEL)  # fmt: skip
+    assert Chunk.objects.get(pk=chunk.pk).author_id == first.pk
+    Chunk.objects.filter(pk=chunk.pk).update(author_id=second.pk)  # a stray write cannot detach it
+    assert Chunk.objects.get(pk=chunk.pk).author_id == first.pk
+
+    Document.objects.filter(pk=document.pk).update(author=second)
+    assert Chunk.objects.get(pk=chunk.pk).author_id == second.pk
+    by_second = SearchFilters(author_ids=(second.pk,))
+    assert [hit.chunk_id for hit in search(vectors, "vacuum", "vacuum", filters=by_second)] == [chunk.pk]
+    assert search(vectors, "vacuum", "vacuum", filters=SearchFilters(author_ids=(first.pk,))) == []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.documents.search.fusion import reciprocal_rank_fusion
+from apps.documents.search.fusion import FusedRank, demote_section_repeats, reciprocal_rank_fusion
 
 
 def fuse(dense, lexical, dense_weight=1.0, lexical_weight=1.0, rrf_k=60):
@@ -34,3 +34,21 @@ def test_the_rrf_constant_sets_how_much_the_top_ranks_dominate():
 
 def test_empty_rankings_fuse_to_nothing():
     assert fuse(dense=[], lexical=[]) == []
+
+
+def ranked(*chunk_ids: int) -> list[FusedRank]:
+    return [FusedRank(chunk_id, 1 / (60 + rank), rank, None) for rank, chunk_id in enumerate(chunk_ids, start=1)]
+
+
+def test_a_sections_later_chunks_fall_behind_every_other_sections_best():
+    sections = {1: "faq#hold", 2: "faq#hold", 3: "faq#hold", 4: "faq#pin", 5: "faq#purge"}
+    spread = demote_section_repeats(ranked(1, 2, 3, 4, 5), section_of=sections, per_section=1, weight=0.1)
+    assert [hit.chunk_id for hit in spread] == [1, 4, 5, 2, 3]
+    assert spread[3].score == pytest.approx(0.1 / 62) and spread[1].score == pytest.approx(1 / 64)
+    two = demote_section_repeats(ranked(1, 2, 3, 4, 5), section_of=sections, per_section=2, weight=0.1)
+    assert [hit.chunk_id for hit in two] == [1, 2, 4, 5, 3]
+
+
+def test_chunks_without_a_section_are_never_demoted():
+    spread = demote_section_repeats(ranked(1, 2, 3), section_of={1: None, 2: None}, per_section=1, weight=0.1)
+    assert [(hit.chunk_id, hit.score) for hit in spread] == [(1, 1 / 61), (2, 1 / 62), (3, 1 / 63)]

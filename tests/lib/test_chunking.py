@@ -8,7 +8,7 @@ import pytest
 
 from lib.errors import TwinsiteError
 from lib.packaged_models import packaged_minilm_path
-from lib.text.chunking import MAX_CONTENT_TOKENS, PARAMS, ChunkParams, chunk_text
+from lib.text.chunking import MAX_CONTENT_TOKENS, PARAMS, ChunkParams, chunk_headings, chunk_text
 from lib.text.cleaning import clean_text
 from lib.text.tokens import token_counter
 
@@ -128,6 +128,17 @@ def test_each_chunk_starts_with_its_heading_path(counter):
     assert chunks[1].text == "# Guide\n\nIntro paragraph. It has two sentences."
     assert chunks[2].text.startswith("# Guide\n## Setup\n\n- install it\n- run it\n  - nested\n\n```python\n")
     assert chunks[3].text == "# Guide\n## Setup\n### Deep\n\nText."
+
+
+def test_a_chunks_heading_lines_name_its_section(counter):
+    chunks = chunk_text(GUIDE, counter=counter)
+    assert [chunk_headings(chunk.text) for chunk in chunks] == [
+        "",
+        "# Guide",
+        "# Guide\n## Setup",
+        "# Guide\n## Setup\n### Deep",
+    ]
+    assert chunk_headings("#hashtag is not a heading\n# nor is a line after text") == ""
 
 
 def test_small_code_blocks_are_kept_byte_for_byte(counter):

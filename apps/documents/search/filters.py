@@ -1,9 +1,10 @@
 """The FROM/WHERE every chunk search shares: which chunks may surface at all, and the caller's filters.
 
 Only chunks of documents that are included by curation, still live upstream and processed can
-surface; the caller's filters narrow that further. Every condition is on the document row reached
-through the chunk's foreign key, so when the planner drives the query from the HNSW index, a nested
-loop checks each candidate with one primary-key lookup (memoised per document).
+surface; the caller's filters narrow that further. The author is checked on the chunk's own copy of
+it (so that an author's partial HNSW index applies); every other condition is on the document row
+reached through the chunk's foreign key, so when the planner drives the query from an HNSW index, a
+nested loop checks each candidate with one primary-key lookup (memoised per document).
 """
 
 from apps.documents.models import Chunk, Document
@@ -23,8 +24,11 @@ def eligible_chunks_sql(filters: SearchFilters) -> tuple[str, list] | None:
     after, before = filters.published_after, filters.published_before
     if after is not None and before is not None and after >= before:
         return None
-    if filters.author_ids:
-        clauses.append("d.author_id = ANY(%s::bigint[])")
+    if len(filters.author_ids) == 1:  # in this form the planner can pick the author's own HNSW index
+        clauses.append("c.author_id = %s")
+        params.append(int(filters.author_ids[0]))
+    elif filters.author_ids:
+        clauses.append("c.author_id = ANY(%s::bigint[])")
         params.append(list(filters.author_ids))
     if source_ids is not None:
         clauses.append("d.source_id = ANY(%s::bigint[])")

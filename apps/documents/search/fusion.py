@@ -4,8 +4,8 @@ score = sum over the lists a chunk appears in of weight / (rrf_k + rank), ranks 
 no calibration between cosine distances and ts_rank_cd values, only the order of each list.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -33,3 +33,26 @@ def reciprocal_rank_fusion(
         fused.append(FusedRank(chunk_id, score, dense_rank, lexical_rank))
     fused.sort(key=lambda hit: (-hit.score, hit.chunk_id))
     return fused
+
+
+def demote_section_repeats(
+    fused: Sequence[FusedRank], *, section_of: Mapping[int, Hashable | None], per_section: int, weight: float
+) -> list[FusedRank]:
+    """The fused ranking with each section's chunks past its best ``per_section`` scored ``weight`` times less.
+
+    Chunks of one section start with the same heading lines, and a long section's chunks would
+    otherwise fill the top ranks together; with a small weight (0.1: below any RRF score of a first
+    chunk) they fall behind every other section's best, in their own order. A chunk whose section is
+    None (no heading) counts as a section of its own. Best first; equal scores go to the lower id.
+    """
+    seen: dict[Hashable, int] = {}
+    spread = []
+    for hit in fused:
+        section = section_of.get(hit.chunk_id)
+        if section is not None:
+            seen[section] = seen.get(section, 0) + 1
+            if seen[section] > per_section:
+                hit = replace(hit, score=hit.score * weight)
+        spread.append(hit)
+    spread.sort(key=lambda hit: (-hit.score, hit.chunk_id))
+    return spread

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from apps.documents.models import Document
 from apps.documents.selectors import chunks_needing_embedding
-from apps.documents.services import chunks_embed_pending, document_process
+from apps.documents.services import chunk_author_indexes_sync, chunks_embed_pending, document_process
 from apps.sources.crawling import crawl_run_execute
 from apps.sources.models import CrawlRun, Source
 from apps.sources.selectors import sources_active
@@ -59,6 +59,7 @@ class Command(BaseCommand):
             document_process(document_id=document_id)
         with tqdm(total=chunks_needing_embedding().count(), desc="embed", unit="chunk", disable=None) as bar:
             chunks_embed_pending(progress=bar.update)
+        chunk_author_indexes_sync()
         return run
 
     def _follow(self, runs: list[CrawlRun], *, timeout: float) -> list[CrawlRun]:

@@ -1,0 +1,86 @@
+"""One HNSW index per author with many chunks, so a search filtered to that author walks their chunks only.
+
+Through the shared index, a search filtered to one author wades through everybody else's chunks near
+the query; when the author writes on their own topics and is asked about another one, their nearest
+chunks lie far from where the graph search looks, and it misses them. A partial index
+``WHERE author_id = N`` is a graph of that author's chunks alone, which the planner picks for a query
+with ``c.author_id = N``. An author with fewer chunks than AUTHOR_INDEX_MIN_CHUNKS has none: an exact
+scan of their rows through the ``chunk_author`` btree is as fast.
+"""
+
+from django.db import connection
+
+from apps.documents.models import Chunk
+
+AUTHOR_INDEX_MIN_CHUNKS = 1000
+INDEX_PREFIX = "chunk_hnsw_author_"
+SYNC_LOCK = 0x7477_6169  # pg advisory lock key: one sync at a time (two CREATE INDEX of one name would clash)
+CHUNK_TABLE = Chunk._meta.db_table
+
+
+def author_index_name(author_id: int) -> str:
+    return f"{INDEX_PREFIX}{int(author_id)}"
+
+
+def existing_author_indexes() -> set[int]:
+    """Authors whose partial HNSW index exists."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname LIKE %s",
+            [CHUNK_TABLE, INDEX_PREFIX + "%"],
+        )
+        return {int(name.removeprefix(INDEX_PREFIX)) for (name,) in cursor.fetchall()}
+
+
+def chunk_author_indexes_sync(*, min_chunks: int = AUTHOR_INDEX_MIN_CHUNKS) -> dict[str, list[int]]:
+    """Create the index of every author with at least ``min_chunks`` embedded chunks; drop those of authors
+    who have no chunk left. Outside a transaction the indexes are built CONCURRENTLY (writes go on).
+    When another sync is running, this one does nothing (it finds the same work done)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
+        if not cursor.fetchone()[0]:
+            return {"created": [], "dropped": []}
+    try:
+        return _sync(min_chunks)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+
+
+def _sync(min_chunks: int) -> dict[str, list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT author_id FROM {CHUNK_TABLE} WHERE embedding IS NOT NULL AND author_id IS NOT NULL"
+            " GROUP BY author_id HAVING count(*) >= %s",
+            [min_chunks],
+        )
+        wanted = {author_id for (author_id,) in cursor.fetchall()}
+        cursor.execute(f"SELECT DISTINCT author_id FROM {CHUNK_TABLE} WHERE author_id IS NOT NULL")
+        present = {author_id for (author_id,) in cursor.fetchall()}
+    existing = existing_author_indexes()
+    created, dropped = sorted(wanted - existing), sorted(existing - present)
+    for author_id in created:
+        author_index_create(author_id)
+    with connection.cursor() as cursor:
+        for author_id in dropped:
+            cursor.execute(f"DROP INDEX {_concurrently()}IF EXISTS {author_index_name(author_id)}")
+    return {"created": created, "dropped": dropped}
+
+
+def author_index_create(author_id: int) -> None:
+    """The author's partial HNSW index, with the shared index's parameters (the name and the predicate
+    are built from an integer: nothing user-typed reaches the DDL)."""
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:  # CREATE INDEX refuses to run while deferred FK checks are pending
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            f"CREATE INDEX {_concurrently()}IF NOT EXISTS {author_index_name(author_id)} ON {CHUNK_TABLE}"
+            " USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+            f" WHERE author_id = {int(author_id)}"
+        )
+        if connection.in_atomic_block:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's constraints are initially deferred
+
+
+def _concurrently() -> str:
+    return "" if connection.in_atomic_block else "CONCURRENTLY "
