@@ -1,6 +1,8 @@
 """HTML -> text extraction on real pages: a blog post with navigation, and the ABS guide's old DocBook markup."""
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from apps.sources.crawlers.extract import extract_article, extract_fragment_text, extract_links
 from tests.sources.webserver import ABS_GUIDE, WEB_FIXTURES, needs_abs_guide
@@ -145,3 +147,14 @@ def test_abs_guide_page_keeps_listings_byte_for_byte_and_its_headings():
     assert "Example 2-1. cleanup: A script to clean up log files in /var/log" in blocks
     assert not any(line in ("Prev", "Next", "Home", "Up") for line in page.text.splitlines())
     assert "Advanced Bash-Scripting Guide" not in page.text  # the navigation header
+
+
+def test_every_debian_faq_chapter_keeps_its_headings():
+    """Short DocBook pages without <main>: their headings alone once counted as the frame's growth."""
+    pages = sorted((Path(__file__).resolve().parent.parent / "fixtures/faq/debian-faq/pages").glob("*.html"))
+    headless = [
+        page.name
+        for page in pages
+        if not re.search(r"^#{1,6} ", extract_article(page.read_text(), url=f"http://faq.test/{page.name}").text, re.M)
+    ]
+    assert (len(pages), headless) == (16, [])

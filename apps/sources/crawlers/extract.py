@@ -104,7 +104,10 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         # article (a frame around a page with sidebars makes them content too).
         framed = _parse(page_html)
         framed_document, framed_text = _extract(framed, url, frame=True) if framed is not None else (None, "")
-        if _HEADING_LINE_RE.search(framed_text) and len(framed_text) <= _FRAMED_GROWTH_MAX * max(len(text), 1):
+        # Heading lines are what framing is for, so they don't count as growth: on a short page they alone
+        # added a fifth (three Debian FAQ chapters), and those pages lost every heading.
+        grown = sum(len(line) + 1 for line in framed_text.split("\n") if not _HEADING_LINE_RE.match(line))
+        if _HEADING_LINE_RE.search(framed_text) and grown <= _FRAMED_GROWTH_MAX * max(len(text), 1):
             document, text = framed_document, framed_text
     fallback = not text
     if fallback:
