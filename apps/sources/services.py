@@ -1,7 +1,6 @@
 """Writes to sources: creating them, keeping their beat schedules in sync, and crawl runs."""
 
 import json
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -10,7 +9,8 @@ from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from apps.core.tasks import task_send
-from apps.sources.crawlers import guess_kind, is_local_path
+from apps.sources.crawlers import guess_kind
+from apps.sources.crawlers.paths import import_path, is_local_path
 from apps.sources.cron import cron_fields
 from apps.sources.models import Author, CrawlRun, Source
 from lib.errors import TwinsiteError
@@ -22,21 +22,40 @@ def _periodic_task_name(source: Source) -> str:
     return f"Crawl source #{source.pk}"
 
 
+# The URL schemes each kind of source is read through; a path (no scheme) suits the kinds in _PATH_KINDS.
+_SCHEMES = {
+    "article": {"http", "https"},
+    "feed": {"http", "https"},
+    "sitemap": {"http", "https"},
+    "site": {"http", "https"},
+    "github": {"https"},
+    "export": set(),
+    "warehouse": {"mongodb", "mongodb+srv"},
+}
+_PATH_KINDS = {"github", "export", "warehouse"}
+
+
 def source_check_location(*, kind: str, url: str) -> None:
-    """Local paths are read only inside IMPORT_ROOTS, so a source cannot read the server's own files."""
-    if url.startswith("file:"):
+    """A URL the kind can be read through, or an absolute path inside IMPORT_ROOTS (never the server's own files).
+
+    ``kind`` may be empty (still to be guessed): then any scheme some kind reads is accepted.
+    """
+    url = url.strip()
+    if url.lower().startswith("file:"):
         raise TwinsiteError("file: URLs are not accepted; give a path inside an import folder instead.")
-    if not is_local_path(url):
-        try:
-            urlsplit(url)
-        except ValueError as exc:  # e.g. "http://[": an unclosed IPv6 bracket
-            raise TwinsiteError(f"{url} is not a URL that can be fetched: {exc}.") from None
+    if is_local_path(url):
+        if kind and kind not in _PATH_KINDS:
+            raise TwinsiteError(f"A {kind} source is fetched over http(s); {url} is not an http(s) URL.")
+        import_path(url, roots=settings.IMPORT_ROOTS)
         return
-    # As the crawlers read it: "~" is the home directory, not a folder named "~" under the working directory.
-    path = Path(url).expanduser().resolve()
-    if not any(path.is_relative_to(root) for root in settings.IMPORT_ROOTS):
-        roots = ", ".join(str(root) for root in settings.IMPORT_ROOTS)
-        raise TwinsiteError(f"{url} is outside the import folders ({roots}); set IMPORT_ROOTS to allow it.")
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:  # e.g. "http://[": an unclosed IPv6 bracket
+        raise TwinsiteError(f"{url} is not a URL that can be fetched: {exc}.") from None
+    accepted = _SCHEMES.get(kind) if kind else set().union(*_SCHEMES.values())
+    if accepted is not None and scheme not in accepted:
+        what = " or ".join(f"{name}://" for name in sorted(accepted)) or "an absolute path"
+        raise TwinsiteError(f"A {kind or 'source'} URL must be {what}, not {scheme}://.")
 
 
 @transaction.atomic
@@ -70,6 +89,7 @@ def source_schedule_sync(*, source: Source) -> PeriodicTask | None:
 @transaction.atomic
 def source_save(*, source: Source) -> Source:
     """Validate and save a source, then sync its schedule."""
+    source.url = source.url.strip()
     source_check_location(kind=source.kind, url=source.url)
     source.full_clean()
     source.save()

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from apps.core.http import url_is_allowed
 from apps.sources.crawlers.base import CrawledDocument, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.markdown import markdown_parts
+from apps.sources.crawlers.paths import import_path, import_roots_or_configured, is_local_path
 from lib.errors import TwinsiteError
 
 log = logging.getLogger(__name__)
@@ -90,17 +91,25 @@ class GitRepositoryCrawler:
     kind = "github"
     lists_everything = True
 
-    def __init__(self, *, allowed_hosts: Iterable[str] = (), timeout_s: float = 300.0, git: str = "git") -> None:
+    def __init__(
+        self,
+        *,
+        allowed_hosts: Iterable[str] = (),
+        import_roots: Iterable[Path] | None = None,
+        timeout_s: float = 300.0,
+        git: str = "git",
+    ) -> None:
         self.allowed_hosts = tuple(allowed_hosts)
+        self.import_roots = import_roots_or_configured(import_roots)
         self.timeout_s = timeout_s
         self.git = git
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
-        clone_url, pins = self._clone_url(source.url)
         repository = repository_display_url(source.url)
         extensions = source.options.get("extensions") or DEFAULT_EXTENSIONS
         max_bytes = int(source.options.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES)
         with tempfile.TemporaryDirectory(prefix="twinsite-git-") as home:
+            clone_url, pins = self._clone_url(source.url, home=home)
             clone = Path(home) / "clone"
             self._clone(
                 clone_url, clone, branch=source.options.get("branch"), repository=repository, home=home, pins=pins
@@ -123,9 +132,11 @@ class GitRepositoryCrawler:
                 if progress:
                     progress(done, len(files))
 
-    def _clone_url(self, url: str) -> tuple[str, dict[str, str]]:
+    def _clone_url(self, url: str, *, home: str) -> tuple[str, dict[str, str]]:
         """The URL to clone, and git config that pins an https host to the addresses just checked."""
         url = url.strip()
+        if is_local_path(url):
+            return self._local_clone_url(url, home=home), {}
         if url.startswith("https://"):
             addresses = url_is_allowed(url, allowed_hosts=self.allowed_hosts)
             parts = urlsplit(url)
@@ -133,10 +144,31 @@ class GitRepositoryCrawler:
             # must not send it elsewhere, so curl is told which addresses to use.
             pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
             return url, {"http.curloptResolve": f"{parts.hostname}:{parts.port or 443}:{pinned}"}
-        path = Path(url).expanduser()
-        if "://" in url or not path.is_dir():
+        raise RepositoryError(f"{url} is neither an https URL nor a local repository directory.")
+
+    def _local_clone_url(self, url: str, *, home: str) -> str:
+        """file:// of a repository inside the import folders, whose objects all live inside them too."""
+        path = import_path(url, roots=self.import_roots)  # again now: a link may have been swapped in
+        if not path.is_dir():
             raise RepositoryError(f"{url} is neither an https URL nor a local repository directory.")
-        return path.resolve().as_uri(), {}  # file://, so that --depth applies (plain paths ignore it)
+        # A ".git" file ("gitdir: ...") or objects/info/alternates would have git read a repository
+        # elsewhere on this machine: every place git reads from must be inside the import folders too.
+        listing = self._run(
+            ["-C", str(path), "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"],
+            home=home,
+            check=False,
+        )
+        git_dirs = [Path(line) for line in listing.decode(errors="replace").splitlines() if line.strip()]
+        if not git_dirs:
+            raise RepositoryError(f"{url} is not a git repository.")
+        for git_dir in git_dirs:
+            import_path(str(git_dir), roots=self.import_roots)
+            alternates = git_dir / "objects" / "info" / "alternates"
+            if alternates.is_file():
+                for line in alternates.read_text(errors="replace").splitlines():
+                    if line.strip() and not line.startswith("#"):
+                        import_path(str((git_dir / "objects" / line.strip()).resolve()), roots=self.import_roots)
+        return path.as_uri()  # file://, so that --depth applies (plain paths ignore it)
 
     def _clone(
         self, url: str, dest: Path, *, branch: str | None, repository: str, home: str, pins: dict[str, str]

@@ -13,7 +13,7 @@ kept as stored, since the originals are not in the warehouse.
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +25,7 @@ from bson.json_util import JSONOptions
 from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.convert import article_text
 from apps.sources.crawlers.github import code_fence, code_language
+from apps.sources.crawlers.paths import import_path, import_roots_or_configured
 from lib.errors import TwinsiteError
 
 CONTENT_TYPES = {"articles": "article", "posts": "post", "repositories": "code"}
@@ -191,8 +192,9 @@ class WarehouseCrawler:
     kind = "warehouse"
     lists_everything = True
 
-    def __init__(self, *, server_timeout_ms: int = 5000) -> None:
+    def __init__(self, *, server_timeout_ms: int = 5000, import_roots: Iterable[Path] | None = None) -> None:
         self.server_timeout_ms = server_timeout_ms
+        self.import_roots = import_roots_or_configured(import_roots)
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
         """Users first (a small collection: their names), then each content collection, record by record."""
@@ -219,7 +221,7 @@ class WarehouseCrawler:
             database = str(source.options.get("database") or "twin")
             yield from live_records(source.url, database, timeout_ms=self.server_timeout_ms)
             return
-        folder = Path(source.url).expanduser()
+        folder = import_path(source.url, roots=self.import_roots)  # again now: a link may have been swapped in
         if not folder.is_dir():
             raise WarehouseError(f"{source.url} is neither a mongodb:// URI nor a folder of mongoexport dumps.")
         if not any(_dump_path(folder, collection) for collection in CONTENT_TYPES):
