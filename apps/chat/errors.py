@@ -9,6 +9,7 @@ from rest_framework.views import exception_handler
 
 from apps.rag.providers import ProviderError, ProviderUnavailable
 from lib.errors import TwinsiteError
+from lib.redaction import url_redact
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ _CODES = {
 
 
 def envelope(code: str, message: str, field: str | None = None) -> dict:
-    error = {"code": code, "message": message}
+    error = {"code": code, "message": url_redact(message)}  # an echoed URL never shows its credentials
     if field:
         error["field"] = field
     return {"error": error}

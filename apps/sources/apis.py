@@ -23,6 +23,8 @@ class AuthorSerializer(serializers.ModelSerializer):
 
 class SourceSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.name")
+    # The URL is stored without its credentials; whether it has any is all that is ever shown of them.
+    has_credentials = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Source
@@ -32,6 +34,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "kind",
             "url",
             "options",
+            "has_credentials",
             "active",
             "schedule",
             "last_crawl_status",

@@ -63,6 +63,8 @@ class Source(models.Model):
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="sources")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     url = models.CharField(max_length=2000, help_text="A URL, or a path for local exports and repositories.")
+    # The userinfo of the URL as given (a git token, a MongoDB password), sealed: see apps.sources.credentials.
+    credentials = models.TextField(blank=True, default="", editable=False)
     options = models.JSONField(default=dict, blank=True, help_text="Crawler options, e.g. max_pages, path_prefix.")
     active = models.BooleanField(default=True)
     schedule = models.CharField(
@@ -78,6 +80,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.url}"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials)
 
     def clean(self) -> None:
         if self.schedule:

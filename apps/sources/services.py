@@ -11,9 +11,11 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from apps.core.tasks import task_send
 from apps.sources.crawlers import guess_kind
 from apps.sources.crawlers.paths import import_path, is_local_path
+from apps.sources.credentials import credentials_seal, url_credentials_split
 from apps.sources.cron import cron_fields
 from apps.sources.models import Author, CrawlRun, Source
 from lib.errors import TwinsiteError
+from lib.redaction import url_redact
 
 SCHEDULED_CRAWL_TASK = "workers.crawl.crawl_source_scheduled"
 
@@ -33,6 +35,7 @@ _SCHEMES = {
     "warehouse": {"mongodb", "mongodb+srv"},
 }
 _PATH_KINDS = {"github", "export", "warehouse"}
+CREDENTIAL_KINDS = {"github", "warehouse"}
 
 
 def source_check_location(*, kind: str, url: str) -> None:
@@ -40,7 +43,16 @@ def source_check_location(*, kind: str, url: str) -> None:
 
     ``kind`` may be empty (still to be guessed): then any scheme some kind reads is accepted.
     """
-    url = url.strip()
+    url, userinfo = url_credentials_split(url)
+    if "\\" in url.split("?", 1)[0]:
+        # "https://1.1.1.1\\@127.0.0.1/": parsers disagree on which host that names.
+        raise TwinsiteError(f"{url_redact(url)} has a backslash before its query; write the URL with / only.")
+    scheme = url.partition("://")[0].lower() if not is_local_path(url) else ""
+    if userinfo and (scheme not in {"https", "mongodb", "mongodb+srv"} or kind not in {"", *CREDENTIAL_KINDS}):
+        raise TwinsiteError(
+            "Credentials in the URL are only used for https git repositories and mongodb:// warehouses; "
+            f"remove them from {url}."
+        )
     if url.lower().startswith("file:"):
         raise TwinsiteError("file: URLs are not accepted; give a path inside an import folder instead.")
     if is_local_path(url):
@@ -87,10 +99,20 @@ def source_schedule_sync(*, source: Source) -> PeriodicTask | None:
 
 
 @transaction.atomic
-def source_save(*, source: Source) -> Source:
-    """Validate and save a source, then sync its schedule."""
-    source.url = source.url.strip()
+def source_save(*, source: Source, credentials: str | None = None) -> Source:
+    """Validate and save a source, then sync its schedule.
+
+    Credentials ("user:token") are sealed apart from the URL: userinfo in the URL, else ``credentials``
+    (None keeps the stored ones, "" clears them).
+    """
     source_check_location(kind=source.kind, url=source.url)
+    source.url, userinfo = url_credentials_split(source.url)
+    if userinfo:
+        credentials = userinfo
+    if credentials is not None:
+        if credentials and source.kind not in CREDENTIAL_KINDS:
+            raise TwinsiteError("Credentials are only used for git repositories and MongoDB warehouses.")
+        source.credentials = credentials_seal(credentials)
     source.full_clean()
     source.save()
     source_schedule_sync(source=source)
@@ -100,12 +122,12 @@ def source_save(*, source: Source) -> Source:
 def source_create(
     *, author: Author, url: str, kind: str | None = None, schedule: str = "", options: dict | None = None
 ) -> Source:
-    url = url.strip()
     source_check_location(kind=kind or "", url=url)  # before guessing the kind, which parses the URL
+    url, credentials = url_credentials_split(url)
     kind = kind or guess_kind(url)
     source = Source(author=author, url=url, kind=kind, schedule=schedule.strip(), options=options or {})
     try:
-        return source_save(source=source)
+        return source_save(source=source, credentials=credentials or None)
     except ValidationError as exc:
         problems = "; ".join(
             " ".join(msgs) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(msgs)}"

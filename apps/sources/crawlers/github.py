@@ -6,6 +6,7 @@ no line-ending conversion), and symbolic links, which could point anywhere on
 this machine, are never followed.
 """
 
+import base64
 import logging
 import os
 import re
@@ -20,6 +21,7 @@ from apps.core.http import url_is_allowed
 from apps.sources.crawlers.base import CrawledDocument, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.markdown import markdown_parts
 from apps.sources.crawlers.paths import import_path, import_roots_or_configured, is_local_path
+from apps.sources.credentials import userinfo_parts
 from lib.errors import TwinsiteError
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,13 @@ class GitRepositoryCrawler:
             clone_url, pins = self._clone_url(source.url, home=home)
             clone = Path(home) / "clone"
             self._clone(
-                clone_url, clone, branch=source.options.get("branch"), repository=repository, home=home, pins=pins
+                clone_url,
+                clone,
+                branch=source.options.get("branch"),
+                repository=repository,
+                home=home,
+                pins=pins,
+                credentials=source.credentials if clone_url.startswith("https://") else "",
             )
             commit = self._git(clone, "rev-parse", "-q", "--verify", "HEAD", home=home, check=False).decode().strip()
             if not commit:
@@ -171,13 +179,21 @@ class GitRepositoryCrawler:
         return path.as_uri()  # file://, so that --depth applies (plain paths ignore it)
 
     def _clone(
-        self, url: str, dest: Path, *, branch: str | None, repository: str, home: str, pins: dict[str, str]
+        self,
+        url: str,
+        dest: Path,
+        *,
+        branch: str | None,
+        repository: str,
+        home: str,
+        pins: dict[str, str],
+        credentials: str = "",
     ) -> None:
         args = ["clone", "--depth", "1", "--no-tags", "--single-branch", "--no-checkout", "--quiet"]
         if branch:
             args += ["--branch", str(branch)]
         try:
-            self._run([*args, "--", url, str(dest)], home=home, config=pins)
+            self._run([*args, "--", url, str(dest)], home=home, config=pins, env=_auth_env(credentials))
         except subprocess.CalledProcessError as exc:
             # git may echo the URL, and with it a token the URL carries: show the redacted form only.
             stderr = exc.stderr.decode(errors="replace").replace(url, repository)
@@ -220,7 +236,15 @@ class GitRepositoryCrawler:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             raise RepositoryError(f"Could not read the cloned repository: git {args[0]} failed.") from None
 
-    def _run(self, args: list[str], *, home: str, check: bool = True, config: dict[str, str] | None = None) -> bytes:
+    def _run(
+        self,
+        args: list[str],
+        *,
+        home: str,
+        check: bool = True,
+        config: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> bytes:
         # No redirects (the host was checked before cloning) and no transport but https and local files.
         config = {
             **(config or {}),
@@ -234,7 +258,8 @@ class GitRepositoryCrawler:
             "http.lowSpeedTime": "30",
         }
         command = [self.git, *(arg for key, value in config.items() for arg in ("-c", f"{key}={value}")), *args]
-        done = subprocess.run(command, capture_output=True, env=_git_env(home), timeout=self.timeout_s, check=check)
+        environment = {**_git_env(home), **(env or {})}
+        done = subprocess.run(command, capture_output=True, env=environment, timeout=self.timeout_s, check=check)
         return done.stdout if done.returncode == 0 else b""
 
 
@@ -249,6 +274,20 @@ def _git_env(home: str) -> dict[str, str]:
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_ASKPASS": "true",
         "SSH_ASKPASS": "true",
+    }
+
+
+def _auth_env(credentials: str) -> dict[str, str]:
+    """The token as an Authorization header, given to git through its environment: never in a URL or argv,
+    so git cannot echo it in an error and ``ps`` cannot show it."""
+    if not credentials:
+        return {}
+    user, password = userinfo_parts(credentials)
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
     }
 
 

@@ -26,6 +26,7 @@ from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem,
 from apps.sources.crawlers.exports.convert import article_text
 from apps.sources.crawlers.github import code_fence, code_language
 from apps.sources.crawlers.paths import import_path, import_roots_or_configured
+from apps.sources.credentials import userinfo_parts
 from lib.errors import TwinsiteError
 
 CONTENT_TYPES = {"articles": "article", "posts": "post", "repositories": "code"}
@@ -155,7 +156,9 @@ def _array_records(dump: TextIO, chunk_chars: int = 1 << 16) -> Iterator[Record]
         buffer = buffer[end:]
 
 
-def live_records(uri: str, database: str, *, timeout_ms: int) -> Iterator[tuple[str, Iterator[Record]]]:
+def live_records(
+    uri: str, database: str, *, timeout_ms: int, credentials: str = ""
+) -> Iterator[tuple[str, Iterator[Record]]]:
     """Each collection's records from a live MongoDB, read through its cursor (imported here: only this path
     needs a server). Each collection's iterator must be consumed before the next one is asked for."""
     from pymongo import MongoClient
@@ -166,8 +169,11 @@ def live_records(uri: str, database: str, *, timeout_ms: int) -> Iterator[tuple[
         hosts = ", ".join(f"{host}:{port}" for host, port in parse_uri(uri)["nodelist"]) or "the given host"
     except (InvalidURI, ValueError):
         raise WarehouseError("The warehouse URL is not a valid MongoDB URI.") from None
+    user, password = userinfo_parts(credentials)
+    login = {"username": user, "password": password} if credentials else {}
     client: MongoClient = MongoClient(
         uri,
+        **login,  # apart from the URI, which the driver may repeat in its errors
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
         tz_aware=True,
@@ -219,7 +225,9 @@ class WarehouseCrawler:
     def _collections(self, source: SourceSpec) -> Iterator[tuple[str, Iterator[Record]]]:
         if source.url.startswith(("mongodb://", "mongodb+srv://")):
             database = str(source.options.get("database") or "twin")
-            yield from live_records(source.url, database, timeout_ms=self.server_timeout_ms)
+            yield from live_records(
+                source.url, database, timeout_ms=self.server_timeout_ms, credentials=source.credentials
+            )
             return
         folder = import_path(source.url, roots=self.import_roots)  # again now: a link may have been swapped in
         if not folder.is_dir():
