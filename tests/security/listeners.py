@@ -80,9 +80,9 @@ def mongo_command(message: bytes) -> dict:
     return bson.decode(body[: int.from_bytes(body[:4], "little")])
 
 
-def mongo_hello_reply(message: bytes) -> bytes | None:
-    """Answer a MongoDB handshake as a standalone server would, so the driver goes on to authenticate;
-    hang up on anything else (the authentication itself)."""
+def mongo_hello_reply(message: bytes, **extra) -> bytes | None:
+    """Answer a MongoDB handshake as a standalone server would (plus ``extra`` fields), so the driver goes
+    on; hang up on anything else (authentication, queries)."""
     import bson
 
     command = mongo_command(message)
@@ -92,7 +92,7 @@ def mongo_hello_reply(message: bytes) -> bytes | None:
     document = bson.encode(
         {"ok": 1.0, "isWritablePrimary": True, "ismaster": True, "helloOk": True, "maxWireVersion": 21,
          "minWireVersion": 0, "maxBsonObjectSize": 16777216, "maxMessageSizeBytes": 48000000,
-         "saslSupportedMechs": ["SCRAM-SHA-256"]}
+         "saslSupportedMechs": ["SCRAM-SHA-256"], **extra}
     )  # fmt: skip
     if int.from_bytes(message[12:16], "little") == 2013:
         body = (0).to_bytes(4, "little") + b"\0" + document

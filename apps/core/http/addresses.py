@@ -175,3 +175,16 @@ def url_is_allowed(url: str, *, allowed_hosts: Iterable[str] = ()) -> list[str]:
         raise BlockedAddressError(url, f"Refusing to fetch {url}: {refused.reason}.") from None
     except (socket.gaierror, UnicodeError):
         raise FetchError(url, f"Cannot fetch {url}: its host name does not resolve.") from None
+
+
+def address_is_allowed(host: str, port: int, *, allowed_hosts: Iterable[str] = ()) -> list[str]:
+    """The same rules for a host reached by another protocol (a MongoDB server): its addresses, or
+    BlockedAddressError (a refused port or a non-public address), or FetchError (it does not resolve)."""
+    allowed = AllowedHosts.parse(allowed_hosts)
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        return checked_addresses(host, port, allowed)
+    except AddressRefused as refused:
+        raise BlockedAddressError(where, f"Refusing to connect to {where}: {refused.reason}.") from None
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(where, f"Cannot connect to {where}: its host name does not resolve.") from None

@@ -62,5 +62,5 @@ def crawler_for(kind: str) -> Crawler:
     if kind == "warehouse":
         from apps.sources.crawlers.warehouse import WarehouseCrawler
 
-        return WarehouseCrawler(import_roots=settings.IMPORT_ROOTS)
+        return WarehouseCrawler(allowed_hosts=settings.CRAWLER_ALLOWED_HOSTS, import_roots=settings.IMPORT_ROOTS)
     raise TwinsiteError(f"There is no crawler for sources of kind {kind!r}.")
