@@ -1,6 +1,7 @@
 """Writes to sources: creating them, keeping their beat schedules in sync, and crawl runs."""
 
 import json
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -43,10 +44,13 @@ def source_check_location(*, kind: str, url: str) -> None:
 
     ``kind`` may be empty (still to be guessed): then any scheme some kind reads is accepted.
     """
+    url = url.strip()
+    if not is_local_path(url) and re.search(r"[\\\s]", url.split("?", 1)[0]):
+        # "https://1.1.1.1\@127.0.0.1/": parsers disagree on which host that names.
+        raise TwinsiteError(
+            f"{url_redact(url)} has a backslash or a space before its query; write the URL with / and %20."
+        )
     url, userinfo = url_credentials_split(url)
-    if "\\" in url.split("?", 1)[0]:
-        # "https://1.1.1.1\\@127.0.0.1/": parsers disagree on which host that names.
-        raise TwinsiteError(f"{url_redact(url)} has a backslash before its query; write the URL with / only.")
     scheme = url.partition("://")[0].lower() if not is_local_path(url) else ""
     if userinfo and (scheme not in {"https", "mongodb", "mongodb+srv"} or kind not in {"", *CREDENTIAL_KINDS}):
         raise TwinsiteError(

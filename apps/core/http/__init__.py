@@ -1,6 +1,6 @@
 """The SSRF-safe HTTP client every crawler uses. See client.py for the fetch flow, addresses.py for the rules."""
 
-from apps.core.http.addresses import address_is_allowed, url_is_allowed
+from apps.core.http.addresses import CheckedUrl, address_is_allowed, url_checked, url_is_allowed
 from apps.core.http.client import HttpClient
 from apps.core.http.errors import (
     BlockedAddressError,
@@ -17,6 +17,7 @@ __all__ = [
     "address_is_allowed",
     "BlockedAddressError",
     "BotChallengeError",
+    "CheckedUrl",
     "FetchError",
     "FetchResult",
     "HttpClient",
@@ -24,5 +25,6 @@ __all__ = [
     "ResponseTooLargeError",
     "RobotsDisallowedError",
     "TooManyRedirectsError",
+    "url_checked",
     "url_is_allowed",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
-from apps.core.http import url_is_allowed
+from apps.core.http import url_checked
 from apps.sources.crawlers.base import CrawledDocument, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.markdown import markdown_parts
 from apps.sources.crawlers.paths import import_path, import_roots_or_configured, is_local_path
@@ -146,12 +146,14 @@ class GitRepositoryCrawler:
         if is_local_path(url):
             return self._local_clone_url(url, home=home), {}
         if url.startswith("https://"):
-            addresses = url_is_allowed(url, allowed_hosts=self.allowed_hosts)
-            parts = urlsplit(url)
-            # git would resolve the name again itself; a DNS answer changed in between (rebinding)
-            # must not send it elsewhere, so curl is told which addresses to use.
-            pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
-            return url, {"http.curloptResolve": f"{parts.hostname}:{parts.port or 443}:{pinned}"}
+            # One parse: the host checked is the host pinned and the host git is given (a URL that parsers
+            # read differently, like https://1.1.1.1\@127.0.0.1/, is refused). git would resolve the name
+            # again itself, and a DNS answer changed in between (rebinding) must not send it elsewhere,
+            # so curl is told which addresses to use.
+            target = url_checked(url, allowed_hosts=self.allowed_hosts)
+            pinned = ",".join(f"[{a}]" if ":" in a else a for a in target.addresses)
+            host = f"[{target.host}]" if ":" in target.host else target.host
+            return target.url, {"http.curloptResolve": f"{host}:{target.port}:{pinned}"}
         raise RepositoryError(f"{url} is neither an https URL nor a local repository directory.")
 
     def _local_clone_url(self, url: str, *, home: str) -> str:
