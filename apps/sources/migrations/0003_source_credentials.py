@@ -14,7 +14,7 @@ def move_credentials_out_of_urls(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sources", "0001_initial"),
+        ("sources", "0002_author_folded_names"),
     ]
 
     operations = [
