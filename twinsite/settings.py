@@ -257,7 +257,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["apps.chat.throttles.KeyRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.chat.throttles.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "chat": env_str("THROTTLE_CHAT", "30/min"),
         "search": env_str("THROTTLE_SEARCH", "120/min"),
@@ -278,6 +278,9 @@ SPECTACULAR_SETTINGS = {
 }
 # Requests larger than this are refused before any view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 256 * 1024)
+
+# /healthz runs its checks at once and answers within this many seconds, a frozen backend reported down.
+HEALTH_TIMEOUT_S = float(env_str("HEALTH_TIMEOUT_S", "2"))
 
 # /metrics answers loopback scrapers, and others that send "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN")
