@@ -256,7 +256,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # the playground; CSRF enforced
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.chat.parsers.LimitedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.chat.throttles.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "chat": env_str("THROTTLE_CHAT", "30/min"),

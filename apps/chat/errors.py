@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -53,6 +54,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         return response
     if isinstance(exc, ProviderError):
         return Response(envelope("model_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)
+    if isinstance(exc, RequestDataTooBig):  # behind a server that did not refuse it first (apps.core.limits)
+        return Response(envelope("too_large", str(exc)), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, TwinsiteError):
         return Response(envelope("invalid", str(exc)), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
