@@ -74,7 +74,7 @@ def test_an_unanswering_redis_lets_requests_through_once_logged(settings, mallor
 @pytest.mark.django_db(transaction=True)
 def test_a_frozen_broker_neither_fails_the_api_nor_holds_the_health_probe(tmp_path, mallory):
     _, key = api_key_create(user=mallory, name="app")
-    with asgi_server(tmp_path) as base:
+    with asgi_server(tmp_path, METRICS_TOKEN="probe-token") as base:
         with frozen(valkey_pid()):
             api = httpx.get(f"{base}/api/v1/authors", headers={"Authorization": f"Bearer {key}"}, timeout=30)
             health = httpx.get(f"{base}/healthz", headers={"Authorization": "Bearer probe-token"}, timeout=30)
@@ -83,16 +83,18 @@ def test_a_frozen_broker_neither_fails_the_api_nor_holds_the_health_probe(tmp_pa
     assert api.status_code == 200
     assert "Rate limits are not enforced for 10 s" in log
     assert health.status_code == 503 and health.json()["status"] == "down"
+    assert health.json()["checks"]["broker"] == {"up": False, "error": "TimeoutError"}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_frozen_database_is_reported_down_within_the_health_timeout(tmp_path):
-    with asgi_server(tmp_path, HEALTH_TIMEOUT_S="1") as base:
+    probe = {"Authorization": "Bearer probe-token"}
+    with asgi_server(tmp_path, HEALTH_TIMEOUT_S="1", METRICS_TOKEN="probe-token") as base:
         httpx.get(f"{base}/healthz", timeout=30)  # the server's first request, with everything up
         with frozen(postmaster_pid()):
-            health = httpx.get(f"{base}/healthz", timeout=30)
+            health = httpx.get(f"{base}/healthz", headers=probe, timeout=30)
 
     assert health.status_code == 503
     checks = health.json()["checks"]
-    assert checks["database"] == {"up": False} or checks["database"]["error"] == "timed out"
+    assert checks["database"] == checks["pgvector"] == {"up": False, "error": "timed out"}
     assert checks["broker"]["up"] is True
