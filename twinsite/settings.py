@@ -302,20 +302,22 @@ HEALTH_TIMEOUT_S = float(env_str("HEALTH_TIMEOUT_S", "2"))
 # /metrics answers loopback scrapers, and others that send "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
-# Throttle counters are shared by every web process through the broker's Redis.
+# Django's cache, in the broker's Redis (the API's throttles count there too, through apps.core.counters).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
-# --- HTTPS hardening (HTTPS=1 behind a TLS-terminating proxy) ---------------
+# --- HTTPS hardening: one setting per concern; HTTPS=1 (behind a TLS proxy) sets the usual defaults ---
 
 HTTPS = env_bool("HTTPS", False)
-if HTTPS:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# The proxy says a request came over TLS with X-Forwarded-Proto: trust that header only behind one.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", HTTPS) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+# HSTS for this host; its subdomains and the browsers' preload list only when asked for: both outlive a
+# change of mind by months.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
