@@ -20,7 +20,7 @@ from tests.factories import make_author
 from tests.security.listeners import mongo_command, mongo_hello_reply, tcp_listener
 
 pytestmark = pytest.mark.django_db
-MIGRATION = import_module("apps.sources.migrations.0003_source_credentials")
+MIGRATION = import_module("apps.sources.migrations.0004_source_credentials")
 
 TOKEN = "ghp_Z9secretTOKENvalue0123456789abcd"
 PASSWORD = "s3cret-Mongo-pw"

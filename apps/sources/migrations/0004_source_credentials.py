@@ -14,7 +14,7 @@ def move_credentials_out_of_urls(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sources", "0002_author_folded_names"),
+        ("sources", "0003_crawl_run_skips_attempts_not_modified"),
     ]
 
     operations = [
