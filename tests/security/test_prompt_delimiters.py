@@ -132,7 +132,13 @@ def test_a_crawled_page_carrying_every_variant_reaches_the_prompt_fenced(tmp_pat
     crawl_corpus(tmp_path / "blog", serve_dir(tmp_path / "blog"))
     provider = RecordingProvider()
     configuration = RagConfiguration(
-        provider=provider, rewrite=False, use_reranker=False, relevance_threshold=0.0, final_k=5
+        provider=provider,
+        expansion="off",
+        use_reranker=False,
+        relevance_threshold=0.0,
+        final_k=5,
+        answer_mode="generate",
+        context_chars=100_000,
     )
 
     rag_answer(question="How are backups of the twin made?", configuration=configuration)
