@@ -272,7 +272,10 @@ REST_FRAMEWORK = {
         "apps.chat.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",  # the playground; CSRF enforced
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apps.core.permissions.KeyScopeRequired",  # a view's required_scope, on the key that called it
+    ],
     "DEFAULT_PARSER_CLASSES": ["apps.chat.parsers.LimitedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.chat.throttles.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {

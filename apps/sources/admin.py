@@ -12,8 +12,21 @@ from lib.redaction import url_redact
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
-    list_display = ["name", "alias_list", "source_count"]
+    list_display = ["name", "alias_list", "access", "source_count"]
+    list_filter = ["access"]
     search_fields = ["name", "aliases", "bio"]
+    filter_horizontal = ["readers", "reader_groups"]
+    fieldsets = [
+        (None, {"fields": ["name", "aliases", "bio", "handles"]}),
+        (
+            "Who may talk to this twin",
+            {
+                "fields": ["access", "readers", "reader_groups"],
+                "description": "Staff always may. A restricted author's twin, writing and conversations are "
+                "invisible to everyone else: to them the author does not exist.",
+            },
+        ),
+    ]
 
     @admin.display(description="Aliases")
     def alias_list(self, obj: Author) -> str:
