@@ -11,19 +11,9 @@ from apps.sources.crawlers.base import SourceSpec
 from apps.sources.crawlers.github import GitRepositoryCrawler
 from tests.factories import make_author
 from tests.security.listeners import tcp_listener
+from tests.security.variants import GIT_AMBIGUOUS
 
-AMBIGUOUS = [
-    "https://1.1.1.1\\@127.0.0.1:{port}/ada/engine.git",
-    "https://1.1.1.1:443\\@127.0.0.1:{port}/ada/engine.git",
-    "https://8.8.8.8 @127.0.0.1:{port}/ada/engine.git",
-    "https://8.8.8.8\t@127.0.0.1:{port}/ada/engine.git",
-    "https://a@b@127.0.0.1:{port}/ada/engine.git",
-    "https://1.1.1.1%5C@127.0.0.1:{port}/ada/engine.git",
-    "https://user:token@127.0.0.1:{port}/ada/engine.git",
-    "https://127.0.0.1:{port}#@1.1.1.1/ada/engine.git",
-    "https://127.0.0.1:{port}/ada/engine.git",
-    "https://[::ffff:127.0.0.1]:{port}/ada/engine.git",
-]
+AMBIGUOUS = GIT_AMBIGUOUS
 
 
 @pytest.mark.parametrize("template", AMBIGUOUS)

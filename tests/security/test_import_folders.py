@@ -16,6 +16,7 @@ from apps.sources.crawling import crawl_run_execute
 from apps.sources.models import CrawlRun, Source
 from apps.sources.services import crawl_run_create, source_create
 from tests.factories import make_author
+from tests.security.variants import RELATIVE_PATHS
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,7 @@ GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM":
            "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org",
            "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.org"}  # fmt: skip
 
-RELATIVE = ["../x", ".", "..", "./", "twinsite", "imports/../../x", "apps/../twinsite", "manage.py", " twinsite",
-            "twinsite/settings.py", "file:twinsite", "C:\\Windows", "%2e%2e/x", "~nobody-here/x"]  # fmt: skip
+RELATIVE = RELATIVE_PATHS
 
 
 @pytest.fixture

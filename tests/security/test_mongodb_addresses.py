@@ -14,34 +14,11 @@ from apps.sources.services import crawl_run_create, source_create
 from tests.factories import make_author
 from tests.security.dns_server import dns_server
 from tests.security.listeners import mongo_hello_reply, tcp_listener
+from tests.security.variants import MONGODB_ELSEWHERE, MONGODB_LOOPBACK
 
 pytestmark = pytest.mark.django_db
 
-# {port} is the listener's; the others are refused before any connection is tried.
-LOOPBACK = [
-    "mongodb://127.0.0.1:{port}/",
-    "mongodb://localhost:{port}/",
-    "mongodb://localhost.:{port}/",
-    "mongodb://LOCALHOST:{port}/",
-    "mongodb://127.1:{port}/",
-    "mongodb://2130706433:{port}/",
-    "mongodb://0x7f000001:{port}/",
-    "mongodb://[::1]:{port}/",
-    "mongodb://[::ffff:127.0.0.1]:{port}/",
-    "mongodb://0.0.0.0:{port}/",
-    "mongodb://8.8.8.8:27017,127.0.0.1:{port}/?replicaSet=rs0",
-    "mongodb://twin:pw@127.0.0.1:{port}/twin?authSource=admin",
-    "mongodb://127.0.0.1:{port}/?directConnection=true",
-]
-ELSEWHERE = [
-    "mongodb://169.254.169.254/",
-    "mongodb://[fd00:ec2::254]/",
-    "mongodb://10.0.0.5:27017/",
-    "mongodb://192.168.1.10/",
-    "mongodb://100.100.100.200/",
-    "mongodb://[fe80::1]/",
-    "mongodb://8.8.8.8:22/",  # a port browsers refuse (SSH)
-]
+LOOPBACK, ELSEWHERE = MONGODB_LOOPBACK, MONGODB_ELSEWHERE
 
 
 def _crawl(url: str) -> CrawlRun:

@@ -5,10 +5,7 @@ spellings followed by an instruction. Every prompt that carries corpus text is b
 model could read as a tag is checked: only this prompt's own fences, whose tag is random per request.
 """
 
-import html
 import re
-import unicodedata
-from urllib.parse import unquote
 
 import pytest
 
@@ -25,19 +22,9 @@ from apps.trainsets.generation.samples import _generated_messages, _own_text_mes
 from lib.prompt_safety import Fence
 from tests.factories import make_document
 from tests.rag.corpus import crawl_corpus
-from tests.security.variants import DELIMITER_ESCAPES, INJECTION
+from tests.security.variants import DELIMITER_ESCAPES, INJECTION, tags_a_model_may_read
 from tests.sources.blog import write_blog
 from training.judge import judge_prompt
-
-TAG_NAMES = "source|passage|instruction|author_answer|candidate_answer"
-
-
-def tags_a_model_may_read(prompt: str) -> list[str]:
-    """Every tag of ours, and every template marker, after undoing what a model might see through."""
-    text = "".join(c for c in unicodedata.normalize("NFKC", prompt) if unicodedata.category(c) != "Cf")
-    text = html.unescape(unquote(text.replace("\\u003c", "<")))
-    text = re.sub(r"<!--|-->", " ", text)
-    return re.findall(rf"<\s*/?\s*(?:{TAG_NAMES})[^>]*>|<\s*\|", text, re.IGNORECASE)
 
 
 def only_fences(prompt: str, *tokens: str, expected: int) -> None:
