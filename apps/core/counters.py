@@ -1,7 +1,7 @@
 """Fixed-window counters in Redis, atomic across every web process: the API's throttles count here.
 
 One Lua script increments the key and sets its expiry when the window opens, so 80 requests at once
-count 80, whichever processes serve them. When Redis does not answer within a fraction of a second, the
+count 80, whichever processes serve them. When Redis does not answer within a second, the
 hit is not counted (None) and Redis is left alone for a while, with one log line: callers let the
 request through rather than fail it, and a frozen broker costs each request nothing.
 """
@@ -19,7 +19,7 @@ from lib.redaction import url_redact
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT_S = 0.25  # a healthy Redis answers in well under a millisecond
+TIMEOUT_S = 1.0  # a healthy Redis answers in a millisecond; a busy host can take far longer, and a pause follows
 PAUSE_S = 10.0  # after a failure, how long counting is skipped before Redis is tried again
 _HIT = """
 local hits = redis.call('INCR', KEYS[1])
