@@ -96,7 +96,6 @@ def people() -> dict:
     return {
         "staff": api_key_create(user=staff, name="probe")[1],
         "plain": api_key_create(user=plain, name="probe")[1],
-        "plain2": api_key_create(user=plain, name="probe, second key")[1],
         "plain_user": plain,
     }
 
@@ -324,15 +323,21 @@ def malformed_inputs(http: httpx.Client, keys: dict, data_dir: Path) -> Result:
 
 
 def throttle(http: httpx.Client, keys: dict, data_dir: Path) -> Result:
+    from django.contrib.auth import get_user_model
+
+    from apps.chat.keys import api_key_create
     from apps.core.counters import counters_reset
 
     counters_reset()
+    # A user of its own: the other families' requests must not have used part of its chat budget.
+    burster = get_user_model().objects.create_user(username="probe-burst", password=None)
+    burst_keys = {name: api_key_create(user=burster, name=name)[1] for name in ("one", "two")}
 
     async def burst() -> list[int]:
         limits = httpx.Limits(max_connections=80)
         async with httpx.AsyncClient(base_url=str(http.base_url), timeout=60, limits=limits) as client:
             # Two keys of one user, taking turns; an empty message is a 400 once the throttle has counted it.
-            heads = [{"Authorization": f"Bearer {keys['plain' if n % 2 else 'plain2']}"} for n in range(80)]
+            heads = [{"Authorization": f"Bearer {burst_keys['one' if n % 2 else 'two']}"} for n in range(80)]
             sends = [client.post("/api/v1/chat", json={}, headers=head) for head in heads]
             return [r.status_code for r in await asyncio.gather(*sends)]
 
@@ -377,18 +382,29 @@ def private_twins(http: httpx.Client, keys: dict, data_dir: Path) -> Result:
         "source list": lambda: http.get("/api/v1/sources", headers=plain),
         "search by her words": search(q=f"vault passphrase {question}"),
         "search naming her": search(q=f"What did Grace Private write? {question}"),
-        "search by her alias": search(q=question, author="gp"),
         "chat": chat(message=question),
-        "chat by her name": chat(message=question, author="Grace Private"),
         "who are you": chat(message="Who are you?"),
     }
+    # Asked for by name, she must read exactly as a name nobody has (the caller's own words echoed back).
+    by_name = {
+        "search by her alias": lambda name: http.get("/api/v1/search", params={"q": question, "author": name},
+                                                     headers=plain),
+        "chat by her name": lambda name: http.post("/api/v1/chat", json={"message": question, "author": name},
+                                                   headers=plain),
+    }  # fmt: skip
     failed = []
     for name, send in probes.items():
         response = send()
         leaked = SECRET_PHRASE in response.text or "Grace" in response.text or "vault at site B" in response.text
         if response.status_code >= 500 or leaked:
             failed.append(f"{name}: {response.status_code}{', leaked' if leaked else ''}")
-    return len(probes), len(probes) - len(failed), failed
+    for name, ask in by_name.items():
+        hers, nobodys = ask("Grace Private"), ask("Nobody Here")
+        same = hers.text.replace("Grace Private", "X") == nobodys.text.replace("Nobody Here", "X")
+        if hers.status_code != nobodys.status_code or not same:
+            failed.append(f"{name}: answered {hers.status_code}, unlike a name nobody has ({nobodys.status_code})")
+    tried = len(probes) + len(by_name)
+    return tried, tried - len(failed), failed
 
 
 def operational(http: httpx.Client, keys: dict, data_dir: Path) -> Result:
