@@ -8,9 +8,11 @@ a reply that says nothing usable is counted, never fatal.
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
+from lib.prompt_safety import Fence
 from training.causal_lm import LoadedModel, Messages, generate_replies, load_model
 from training.config import ConfigError
 
@@ -32,15 +34,9 @@ Accuracy: does it answer the instruction correctly, as the author's own answer d
 Style: does it read like the author's own answer (tone, wording, length, habits)?
 1 = nothing like it, 2 = somewhat like it, 3 = could be the author's.
 
-<instruction>
 {instruction}
-</instruction>
-<author_answer>
 {reference}
-</author_answer>
-<candidate_answer>
 {answer}
-</candidate_answer>
 
 Reply with JSON only, for example {{"accuracy": 2, "style": 3}}"""
 
@@ -75,7 +71,13 @@ class Judge(Protocol):
 
 
 def judge_prompt(*, instruction: str, reference: str, answer: str) -> Messages:
-    user = JUDGE_USER.format(instruction=instruction, reference=reference, answer=answer)
+    """The texts go in fences whose tags (one random suffix per prompt) they cannot close or forge."""
+    token = secrets.token_hex(6)
+    user = JUDGE_USER.format(
+        instruction=Fence("instruction", token).wrap(instruction),
+        reference=Fence("author_answer", token).wrap(reference),
+        answer=Fence("candidate_answer", token).wrap(answer),
+    )
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
 

@@ -8,6 +8,7 @@ module starts nothing: manage.py (and the test setup) start them first
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "apps.core",
     "apps.sources",
     "apps.documents",
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into its 429 page
 ]
 
 ROOT_URLCONF = "twinsite.urls"
@@ -234,6 +237,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Sign-in lockout (django-axes) for the admin and the labeling screens, which sign in through it: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is refused (even the
+# right password, with a 429) for LOGIN_LOCKOUT_MINUTES. The address is REMOTE_ADDR: behind a proxy that
+# makes it one address for everyone, and the lockout is per user name.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -255,9 +272,12 @@ REST_FRAMEWORK = {
         "apps.chat.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",  # the playground; CSRF enforced
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["apps.chat.throttles.KeyRateThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apps.core.permissions.KeyScopeRequired",  # a view's required_scope, on the key that called it
+    ],
+    "DEFAULT_PARSER_CLASSES": ["apps.chat.parsers.LimitedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.chat.throttles.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "chat": env_str("THROTTLE_CHAT", "30/min"),
         "search": env_str("THROTTLE_SEARCH", "120/min"),
@@ -279,30 +299,38 @@ SPECTACULAR_SETTINGS = {
 # Requests larger than this are refused before any view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 256 * 1024)
 
+# /healthz runs its checks at once and answers within this many seconds, a frozen backend reported down.
+HEALTH_TIMEOUT_S = float(env_str("HEALTH_TIMEOUT_S", "2"))
+
 # /metrics answers loopback scrapers, and others that send "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
-# Throttle counters are shared by every web process through the broker's Redis.
+# Django's cache, in the broker's Redis (the API's throttles count there too, through apps.core.counters).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
-# --- HTTPS hardening (HTTPS=1 behind a TLS-terminating proxy) ---------------
+# --- HTTPS hardening: one setting per concern; HTTPS=1 (behind a TLS proxy) sets the usual defaults ---
 
 HTTPS = env_bool("HTTPS", False)
-if HTTPS:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# The proxy says a request came over TLS with X-Forwarded-Proto: trust that header only behind one.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", HTTPS) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+# HSTS for this host; its subdomains and the browsers' preload list only when asked for: both outlive a
+# change of mind by months.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # Every line, tracebacks included, with URL credentials (a token in a git URL, a broker password) redacted.
+    "formatters": {
+        "plain": {"()": "lib.redaction.RedactingFormatter", "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}},

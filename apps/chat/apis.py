@@ -14,7 +14,7 @@ from apps.chat import selectors, services
 from apps.chat.models import ApiKey, Conversation
 from apps.rag.configuration import RagConfiguration
 from apps.rag.services import rag_search
-from apps.sources.selectors import author_find, authors_readable
+from apps.sources.selectors import author_find, authors_readable, readable_author_ids
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -37,11 +37,15 @@ class CitationSerializer(serializers.Serializer):
 
 
 def _known_author(name: str | None, *, user) -> str | None:
-    """The name, if it is an author the user may talk to; one they may not reads as one that does not exist."""
+    """The name, if it is an author the user may talk to; one they may not reads as one that does not exist.
+
+    Returned as the author's own name, so conversations record who they were about whatever was typed.
+    """
     if name:
         author = author_find(name=name)
         if author is None or not authors_readable(user=user).filter(pk=author.pk).exists():
             raise serializers.ValidationError({"author": [f"No author is called {name!r}."]})
+        return author.name
     return name
 
 
@@ -58,6 +62,7 @@ class EventStreamRenderer(renderers.BaseRenderer):
 
 class ChatApi(APIView):
     throttle_scope = "chat"
+    required_scope = "chat"
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
     class InputSerializer(serializers.Serializer):
@@ -131,6 +136,8 @@ class ConversationSerializer(serializers.Serializer):
 
 
 class ConversationListApi(APIView):
+    required_scope = "chat"
+
     class InputSerializer(serializers.Serializer):
         channel = serializers.ChoiceField(
             choices=Conversation.Channel.values, required=False, help_text="Only those held through this channel."
@@ -147,6 +154,8 @@ class ConversationListApi(APIView):
 
 
 class ConversationDetailApi(APIView):
+    required_scope = "chat"
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ConversationRename"
@@ -157,12 +166,15 @@ class ConversationDetailApi(APIView):
         class Meta:
             ref_name = "ConversationDetail"
 
-        messages = MessageSerializer(many=True, source="messages.all")
+        messages = MessageSerializer(many=True)
 
     @extend_schema(responses={200: OutputSerializer, 404: ErrorSerializer})
     def get(self, request: Request, conversation_id) -> Response:
         conversation = selectors.conversation_of(user=request.user, conversation_id=conversation_id)
-        return Response(self.OutputSerializer(conversation).data)
+        messages = selectors.messages_shown(conversation=conversation, user=request.user)
+        return Response(
+            {**ConversationSerializer(conversation).data, "messages": MessageSerializer(messages, many=True).data}
+        )
 
     @extend_schema(
         request=InputSerializer, responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer}
@@ -183,6 +195,7 @@ class ConversationDetailApi(APIView):
 
 class SearchApi(APIView):
     throttle_scope = "search"
+    required_scope = "search"
 
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(max_length=1000)
@@ -219,7 +232,10 @@ class SearchApi(APIView):
         fields = data.validated_data
         author = _known_author(fields.get("author"), user=request.user)
         found = async_to_sync(rag_search)(
-            question=fields["q"], author=author, configuration=RagConfiguration(final_k=fields["k"])
+            question=fields["q"],
+            author=author,
+            configuration=RagConfiguration(final_k=fields["k"]),
+            readable_author_ids=readable_author_ids(user=request.user),
         )
         results = [
             {**self.ResultSerializer(hit).data, "score": hit.get("rerank_score", hit["score"])} for hit in found.results
@@ -228,6 +244,8 @@ class SearchApi(APIView):
 
 
 class FeedbackApi(APIView):
+    required_scope = "chat"
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "FeedbackInput"

@@ -17,7 +17,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         api_key = api_key_check(key.strip())
         if api_key is None:
-            raise exceptions.AuthenticationFailed("The API key is not valid, or it was revoked.")
+            raise exceptions.AuthenticationFailed("The API key is not valid, or it was revoked or has expired.")
         return api_key.user, api_key
 
     def authenticate_header(self, request) -> str:

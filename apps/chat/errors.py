@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ from rest_framework.views import exception_handler
 
 from apps.rag.providers import ProviderError, ProviderUnavailable
 from lib.errors import TwinsiteError
+from lib.redaction import url_redact
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ _CODES = {
 
 
 def envelope(code: str, message: str, field: str | None = None) -> dict:
-    error = {"code": code, "message": message}
+    error = {"code": code, "message": url_redact(message)}  # an echoed URL never shows its credentials
     if field:
         error["field"] = field
     return {"error": error}
@@ -52,6 +54,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         return response
     if isinstance(exc, ProviderError):
         return Response(envelope("model_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)
+    if isinstance(exc, RequestDataTooBig):  # behind a server that did not refuse it first (apps.core.limits)
+        return Response(envelope("too_large", str(exc)), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, TwinsiteError):
         return Response(envelope("invalid", str(exc)), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):

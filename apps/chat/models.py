@@ -3,11 +3,27 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
+
+API_KEY_SCOPES = {
+    "chat": "Chat: ask the twins; conversations and feedback",
+    "search": "Search the twins' passages",
+    "sources": "Read the list of sources",
+    "staff": "Staff operations (add sources, start crawls); only for staff users",
+}
+
+
+def api_key_scopes_all() -> list[str]:
+    return list(API_KEY_SCOPES)
 
 
 class ApiKey(models.Model):
-    """A per-user key, shown once; only its SHA-256 is kept. ``prefix`` finds it without a scan."""
+    """A per-user key, shown once; only its SHA-256 is kept. ``prefix`` finds it without a scan.
+
+    A key does what its user may, and only within its ``scopes``; it stops working at ``expires_at``.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, help_text="What the key is for, e.g. the application using it.")
@@ -16,6 +32,12 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = ArrayField(
+        models.CharField(max_length=16, choices=list(API_KEY_SCOPES.items())),
+        default=api_key_scopes_all,
+        help_text="What the key may be used for.",
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the key does not expire.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -26,7 +48,11 @@ class ApiKey(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class Conversation(models.Model):

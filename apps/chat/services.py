@@ -14,6 +14,7 @@ from apps.chat.models import Conversation, Feedback, Message
 from apps.rag.configuration import RagConfiguration
 from apps.rag.providers import ProviderError, ProviderUnavailable
 from apps.rag.services import RagAnswer, rag_run
+from apps.sources.selectors import readable_author_ids
 from lib.errors import TwinsiteError
 
 HISTORY_MESSAGES = 6
@@ -25,6 +26,8 @@ class ChatTurn:
     question: Message
     history: list[dict[str, str]]
     author: str | None
+    # The authors the user may read, as when the turn started: the graph retrieves from no others.
+    readable_author_ids: tuple[int, ...] | None
 
 
 @transaction.atomic
@@ -57,7 +60,8 @@ def chat_turn_start(
     ]
     question = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=message)
     conversation.save(update_fields=["updated_at"])
-    return ChatTurn(conversation, question, history, author or conversation.author_name or None)
+    readable = readable_author_ids(user=user)
+    return ChatTurn(conversation, question, history, author or conversation.author_name or None, readable)
 
 
 def chat_turn_finish(*, turn: ChatTurn, result: RagAnswer) -> Message:
@@ -77,6 +81,7 @@ def _rag_kwargs(turn: ChatTurn, configuration: RagConfiguration | None) -> dict:
         "author": turn.author,
         "configuration": configuration,
         "kind": "chat",
+        "readable_author_ids": turn.readable_author_ids,
     }
 
 

@@ -1,25 +1,38 @@
-from rest_framework.throttling import SimpleRateThrottle
+"""API rate limits per user, counted atomically in Redis (apps.core.counters); open when Redis is out."""
 
-from apps.chat.models import ApiKey
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from apps.core.counters import window_hit
 
 
-class KeyRateThrottle(SimpleRateThrottle):
-    """Rates per API key (per user for session logins): the view's throttle_scope, else "api"."""
+class UserRateThrottle(BaseThrottle):
+    """The view's ``throttle_scope`` (else "api") at its configured rate, per user: every key of one user
+    shares one budget (per client address when nobody is signed in)."""
+
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    parse_rate = SimpleRateThrottle.parse_rate
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
 
     def allow_request(self, request, view) -> bool:
-        self.scope = getattr(view, "throttle_scope", None) or "api"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        scope = getattr(view, "throttle_scope", None) or "api"
+        rate = self.THROTTLE_RATES.get(scope)
+        if rate is None:
+            return True
+        limit, window_s = self.parse_rate(rate)
+        user = getattr(request, "user", None)
+        who = f"user-{user.pk}" if user is not None and user.is_authenticated else f"ip-{self.get_ident(request)}"
+        counted = window_hit(f"throttle:{scope}:{who}", window_s=window_s)
+        if counted is None:  # Redis is out: let it through (apps.core.counters logged why)
+            return True
+        hits, remaining_s = counted
+        self._wait = remaining_s
+        return hits <= limit
 
-    def get_rate(self) -> str | None:
-        return self.THROTTLE_RATES.get(self.scope)
+    def wait(self) -> float | None:
+        return self._wait
 
-    def get_cache_key(self, request, view) -> str:
-        if isinstance(request.auth, ApiKey):
-            ident = f"key-{request.auth.pk}"
-        elif request.user and request.user.is_authenticated:
-            ident = f"user-{request.user.pk}"
-        else:
-            ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+KeyRateThrottle = UserRateThrottle  # its name before it counted per user

@@ -10,6 +10,7 @@ running is reused. Both servers outlive the process that started them;
 """
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -128,13 +129,41 @@ def _valkey_port(vdir: Path) -> int | None:
         return None
 
 
-def _ping(port: int, timeout: float = 1.0) -> bool:
+def _valkey_password(vdir: Path) -> str:
+    """The embedded broker's password, generated once and kept beside it like the secret key.
+
+    protected-mode only keeps out other hosts: without a password any local user or process could read
+    and queue tasks. The file (and valkey.conf, which repeats it) is readable by its owner only.
+    """
+    path = vdir / "password"
+    vdir.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _ping(port: int, password: str, timeout: float = 1.0) -> bool:
+    """True when our server answers there, with our password (a server without one is not ours)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            sock.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+            answer = b""
+            while answer.count(b"\r\n") < 2:
+                chunk = sock.recv(256)
+                if not chunk:
+                    break
+                answer += chunk
+            return answer.startswith(b"+OK\r\n+PONG")
     except OSError:
         return False
+
+
+def _redis_url(port: int, password: str) -> str:
+    return f"redis://:{password}@127.0.0.1:{port}/0"
 
 
 def _free_port() -> int:
@@ -151,7 +180,7 @@ def redis_url(data_dir: Path) -> str:
             f"the embedded broker in {data_dir} has never been started: run a manage.py command "
             "(`manage.py serve` starts everything), or set REDIS_URL"
         )
-    return f"redis://127.0.0.1:{port}/0"
+    return _redis_url(port, _valkey_password(Path(data_dir) / _VALKEY_DIR))
 
 
 def redis_start(data_dir: Path) -> str:
@@ -160,18 +189,23 @@ def redis_start(data_dir: Path) -> str:
 
     vdir = data_dir / _VALKEY_DIR
     with _start_lock(data_dir):
-        vdir.mkdir(parents=True, exist_ok=True)
+        password = _valkey_password(vdir)
         port = _valkey_port(vdir)
-        if port and _valkey_pid(vdir) and _ping(port):
-            return f"redis://127.0.0.1:{port}/0"
+        if port and _valkey_pid(vdir):
+            if _ping(port, password):
+                return _redis_url(port, password)
+            redis_stop(data_dir)  # started before it had a password: restart it with one
         port = _free_port()
         conf = vdir / "valkey.conf"
+        conf.touch(mode=0o600)
+        conf.chmod(0o600)
         conf.write_text(
             "\n".join(
                 [
                     "bind 127.0.0.1",
                     f"port {port}",
                     "protected-mode yes",
+                    f"requirepass {password}",
                     "daemonize yes",
                     f"pidfile {vdir / 'valkey.pid'}",
                     f"dir {vdir}",
@@ -191,14 +225,14 @@ def redis_start(data_dir: Path) -> str:
                 f"the embedded Valkey server in {vdir} did not start: {exc}; its log is {vdir / 'valkey.log'}"
             ) from exc
         deadline = time.monotonic() + 10
-        while not _ping(port, timeout=0.2):
+        while not _ping(port, password, timeout=0.2):
             if time.monotonic() > deadline:
                 raise ConfigurationError(
                     f"the embedded Valkey server in {vdir} did not answer within 10 s; its log is {vdir / 'valkey.log'}"
                 )
             time.sleep(0.05)
         (vdir / "port").write_text(str(port))
-    return f"redis://127.0.0.1:{port}/0"
+    return _redis_url(port, password)
 
 
 def redis_is_running(data_dir: Path) -> bool:

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.monitoring.models import EvalRun, Span, Trace
+from lib.redaction import url_redact
 
 _SPAN_FIELDS = ("model", "input_size", "prompt_tokens", "completion_tokens", "chunk_ids", "scores")
 
@@ -18,7 +19,7 @@ def trace_record(*, kind: str, question: str, state: dict[str, Any], total_ms: f
         answer=state.get("answer", ""),
         answer_kind=state.get("answer_kind", ""),
         status=Trace.Status.ERROR if error else Trace.Status.OK,
-        error=error,
+        error=url_redact(error),
         model=state.get("model", ""),
         prompt_tokens=state.get("prompt_tokens"),
         completion_tokens=state.get("completion_tokens"),

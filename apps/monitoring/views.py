@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from apps.core.access import metrics_token_presented
 from apps.monitoring import selectors
 from apps.monitoring.charts import traffic_chart_svg
 from apps.monitoring.metrics import CONTENT_TYPE, metrics_exposition
@@ -79,19 +79,13 @@ def _from_loopback(request: HttpRequest) -> bool:
     return address.is_loopback
 
 
-def _has_metrics_token(request: HttpRequest) -> bool:
-    token = getattr(settings, "METRICS_TOKEN", "")
-    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and constant_time_compare(offered.strip(), token)
-
-
 def metrics_scrape_allowed(request: HttpRequest) -> bool:
-    """A scraper on this host (loopback, not proxied), or one that presents METRICS_TOKEN as a bearer token.
+    """A scraper that presents METRICS_TOKEN as a bearer token; with DEBUG on, also one on this host.
 
-    Behind a reverse proxy on this host that forwards /metrics without an X-Forwarded-For or
-    Forwarded header, every request looks local: set METRICS_TOKEN, or do not proxy /metrics.
+    A reverse proxy on this host makes every request look local, which is why loopback alone is
+    trusted only in development.
     """
-    return _has_metrics_token(request) or _from_loopback(request)
+    return metrics_token_presented(request) or (settings.DEBUG and _from_loopback(request))
 
 
 @never_cache
@@ -99,6 +93,6 @@ def metrics_scrape_allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text exposition, computed from the database at scrape time."""
     if not metrics_scrape_allowed(request):
-        message = "Metrics are served to local scrapers, or to requests with the metrics bearer token."
+        message = "Metrics are served to requests with the metrics bearer token (METRICS_TOKEN)."
         return JsonResponse({"error": {"code": "forbidden", "message": message}}, status=403)
     return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE)

@@ -35,11 +35,15 @@ def _mentions(folded_question: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded_question) is not None
 
 
-def _authors(question: str, explicit: str | None) -> list[Author]:
+def _authors(question: str, explicit: str | None, readable: tuple[int, ...] | None) -> list[Author]:
+    """The authors meant, among those the caller may read: one they may not is treated as unknown, so the
+    answer (and the filters shown) are the same as for a name nobody has."""
     if explicit:
-        author = author_find(name=explicit)
-        return [author] if author else []
-    return authors_mentioned(text=question)
+        found = author_find(name=explicit)
+        authors = [found] if found else []
+    else:
+        authors = authors_mentioned(text=question)
+    return [a for a in authors if readable is None or a.pk in readable]
 
 
 def _dates(folded: str) -> dict[str, str]:
@@ -57,11 +61,16 @@ def _dates(folded: str) -> dict[str, str]:
     return found
 
 
-def filters_extract(*, question: str, author: str | None = None) -> dict[str, Any]:
-    """The filters the question (and an author named by the caller) imply, as JSON-ready values."""
+def filters_extract(
+    *, question: str, author: str | None = None, readable_author_ids: tuple[int, ...] | None = None
+) -> dict[str, Any]:
+    """The filters the question (and an author named by the caller) imply, as JSON-ready values.
+
+    ``readable_author_ids``: the authors the caller may read (None: all); no other author is ever matched.
+    """
     folded = name_fold(question)
     filters: dict[str, Any] = {}
-    authors = _authors(question, author)
+    authors = _authors(question, author, readable_author_ids)
     if authors:
         filters["author_ids"] = [a.pk for a in authors]
         filters["authors"] = [a.name for a in authors]

@@ -2,7 +2,7 @@
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,13 +89,30 @@ def trace_faithfulness_score(*, trace_id: str, configuration: RagConfiguration |
     return trace_faithfulness_record(trace=trace, faithfulness=score if score is not None else 1.0, sentences=sentences)
 
 
+def _readable(readable_author_ids: Sequence[int] | None) -> list[int] | None:
+    return None if readable_author_ids is None else list(readable_author_ids)
+
+
 async def rag_search(
-    *, question: str, author: str | None = None, configuration: RagConfiguration | None = None
+    *,
+    question: str,
+    author: str | None = None,
+    configuration: RagConfiguration | None = None,
+    readable_author_ids: Sequence[int] | None = None,
 ) -> RagSearch:
-    """Ranked chunks for a question: the graph's retrieval half, without generation."""
+    """Ranked chunks for a question: the graph's retrieval half, without generation.
+
+    ``readable_author_ids``: the authors the caller may read (apps.sources.selectors.readable_author_ids);
+    None, every author: for operators' commands only. Every API passes the caller's.
+    """
     state, trace_id = await _traced_run(
         search_graph,
-        {"question": question, "queries": [question], "author": author},
+        {
+            "question": question,
+            "queries": [question],
+            "author": author,
+            "readable_author_ids": _readable(readable_author_ids),
+        },
         configuration=configuration,
         kind="search",
     )
@@ -110,11 +127,20 @@ async def rag_run(
     configuration: RagConfiguration | None = None,
     on_token: Callable[[str], None] | None = None,
     kind: str = "ask",
+    readable_author_ids: Sequence[int] | None = None,
 ) -> RagAnswer:
-    """Answer a question through the graph; every run, failed or not, leaves a trace."""
+    """Answer a question through the graph; every run, failed or not, leaves a trace.
+
+    ``readable_author_ids`` as for rag_search: None (every author) for operators' commands only.
+    """
     state, trace_id = await _traced_run(
         graph,
-        {"question": question, "history": history or [], "author": author},
+        {
+            "question": question,
+            "history": history or [],
+            "author": author,
+            "readable_author_ids": _readable(readable_author_ids),
+        },
         configuration=configuration,
         kind=kind,
         on_token=on_token,

@@ -13,6 +13,9 @@ class RagState(TypedDict, total=False):
     question: str
     history: list[Turn]  # earlier turns of the conversation, oldest first
     author: str | None  # an author named by the caller, matched like self-query's names
+    # The authors the caller may read (apps.sources.selectors.readable_author_ids): None = every author
+    # (operators, commands). Absent = none: a caller that forgets it retrieves nothing (readable_authors()).
+    readable_author_ids: list[int] | None
 
     step: str  # what the last deciding node chose to do next (the graph's conditional edges read it)
     route: str  # "retrieve" | "condense" | "greeting" | "thanks" | "about_twin"
@@ -36,3 +39,9 @@ class RagState(TypedDict, total=False):
     completion_tokens: int | None
 
     spans: Annotated[list[dict[str, Any]], operator.add]
+
+
+def readable_authors(state: RagState) -> tuple[int, ...] | None:
+    """The state's restriction to readable authors: None for every author, () when the state names none."""
+    readable = state.get("readable_author_ids", ())
+    return None if readable is None else tuple(readable)

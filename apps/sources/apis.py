@@ -1,13 +1,15 @@
-"""Authors and sources over the API: everyone reads; staff keys add sources and start crawls."""
+"""Authors and sources over the API: each key reads the authors it may (and their sources, with the "sources"
+scope); staff keys with the "staff" scope add sources and start crawls."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.permissions import KeyScopeRequired, StaffOperation
 from apps.sources.crawlers import guess_kind
 from apps.sources.models import Author, Source
 from apps.sources.options import OptionError, source_options_clean
@@ -23,6 +25,8 @@ class AuthorSerializer(serializers.ModelSerializer):
 
 class SourceSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.name")
+    # The URL is stored without its credentials; whether it has any is all that is ever shown of them.
+    has_credentials = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Source
@@ -32,6 +36,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "kind",
             "url",
             "options",
+            "has_credentials",
             "active",
             "schedule",
             "last_crawl_status",
@@ -65,12 +70,15 @@ class SourceListApi(APIView):
                     raise serializers.ValidationError({"options": [str(exc)]}) from None
             return attrs
 
+    required_scope = {"GET": "sources"}
+
     def get_permissions(self):
-        return [IsAuthenticated()] if self.request.method == "GET" else [IsAdminUser()]
+        return [IsAuthenticated(), KeyScopeRequired()] if self.request.method == "GET" else [StaffOperation()]
 
     @extend_schema(responses=SourceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(SourceSerializer(Source.objects.select_related("author"), many=True).data)
+        sources = Source.objects.filter(author__in=authors_readable(user=request.user)).select_related("author")
+        return Response(SourceSerializer(sources, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: SourceSerializer})
     def post(self, request: Request) -> Response:
@@ -91,7 +99,7 @@ class SourceListApi(APIView):
 
 
 class SourceCrawlApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffOperation]
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

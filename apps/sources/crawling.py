@@ -28,8 +28,10 @@ from apps.sources.crawlers.base import (
     KnownPage,
     SourceSpec,
 )
+from apps.sources.credentials import credentials_open, userinfo_parts
 from apps.sources.models import CrawlRun, Source
 from lib.errors import TwinsiteError
+from lib.redaction import secrets_redact, url_redact
 
 _SAVE_EVERY_S = 1.0  # how often live counts reach the admin
 _LOCK_NAMESPACE = 7301  # advisory-lock key space for crawls: (namespace, source id)
@@ -127,14 +129,22 @@ def _crawl(
     run: CrawlRun, source: Source, on_document: DocumentCallback, progress: Callable[[CrawlRun], None] | None
 ) -> CrawlRun:
     _start(run)
+    try:
+        credentials = credentials_open(source.credentials)
+    except TwinsiteError as exc:
+        run.errors = [*run.errors, {"url": source.url, "error": str(exc)}]
+        return _finish(run, CrawlRun.Status.FAILED)
     spec = SourceSpec(
         url=source.url,
         kind=source.kind,
         options=source.options,
         author_name=source.author.name,
         known=known_pages(source),
+        credentials=credentials,
     )
     attribution = Attribution(source)
+    # Whatever a crawler or a library says about a URL, its token or password is never recorded.
+    secrets = [credentials, userinfo_parts(credentials)[1]] if credentials else []
     seen: set[str] = set()
     entry_failed = False
     last_save = time.monotonic()
@@ -144,7 +154,8 @@ def _crawl(
 
     def failed(url: str, error: str) -> None:
         run.pages_failed += 1
-        run.errors = [*run.errors, {"url": url, "error": error}][-_MAX_ERRORS_KEPT:]
+        entry = {"url": secrets_redact(url, secrets), "error": secrets_redact(error, secrets)}
+        run.errors = [*run.errors, entry][-_MAX_ERRORS_KEPT:]
 
     def skipped(url: str, reason: str) -> None:
         run.pages_skipped += 1
@@ -165,6 +176,7 @@ def _crawl(
     crawler = crawler_for(source.kind)
     try:
         for item in crawler.crawl(spec, progress=record_progress):
+            item.url = url_redact(item.url)  # a document's URL is shown everywhere: never with a token in it
             if isinstance(item, CrawlFailure):
                 failed(item.url, item.error)
                 seen.add(item.url)  # a page that failed now is not thereby gone

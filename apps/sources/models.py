@@ -1,5 +1,6 @@
 """Who the twin is of (Author), where their writing lives (Source), and each crawl of it (CrawlRun)."""
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
@@ -11,6 +12,10 @@ from lib.text.names import name_fold
 
 
 class Author(models.Model):
+    class Access(models.TextChoices):
+        PUBLIC = "public", "Everyone with an account"
+        RESTRICTED = "restricted", "Only the readers and groups named (and staff)"
+
     name = models.CharField(max_length=200, unique=True)
     aliases = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     bio = models.TextField(blank=True)
@@ -18,6 +23,10 @@ class Author(models.Model):
     handles = models.JSONField(default=dict, blank=True)
     # Name, aliases and handles folded (lib.text.names): what author lookups match, through a GIN index.
     folded_names = ArrayField(models.CharField(max_length=200), default=list, blank=True, editable=False)
+    # Who may talk to this author's twin and read their writing through it (selectors.authors_readable).
+    access = models.CharField(max_length=12, choices=Access.choices, default=Access.PUBLIC)
+    readers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="readable_authors")
+    reader_groups = models.ManyToManyField("auth.Group", blank=True, related_name="readable_authors")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -63,6 +72,8 @@ class Source(models.Model):
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="sources")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     url = models.CharField(max_length=2000, help_text="A URL, or a path for local exports and repositories.")
+    # The userinfo of the URL as given (a git token, a MongoDB password), sealed: see apps.sources.credentials.
+    credentials = models.TextField(blank=True, default="", editable=False)
     options = models.JSONField(default=dict, blank=True, help_text="Crawler options, e.g. max_pages, path_prefix.")
     active = models.BooleanField(default=True)
     schedule = models.CharField(
@@ -78,6 +89,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.url}"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials)
 
     def clean(self) -> None:
         if self.schedule:

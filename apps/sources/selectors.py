@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.sources.models import Author, Source
 from lib.errors import TwinsiteError
@@ -44,8 +44,28 @@ def authors_mentioned(*, text: str) -> list[Author]:
 
 
 def authors_readable(*, user: AbstractBaseUser) -> QuerySet[Author]:
-    """The authors whose twin this user may talk to: every author, until per-author access lands."""
-    return Author.objects.all()
+    """The authors whose twin this user may talk to and whose writing they may read through it.
+
+    Public authors, and restricted ones naming the user or one of their groups; staff and superusers read
+    every author; an anonymous or inactive user none.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Author.objects.none()
+    if user.is_staff or user.is_superuser:
+        return Author.objects.all()
+    named = Author.readers.through.objects.filter(user_id=user.pk).values("author_id")
+    by_group = Author.reader_groups.through.objects.filter(group__user=user).values("author_id")
+    return Author.objects.filter(Q(access=Author.Access.PUBLIC) | Q(pk__in=named) | Q(pk__in=by_group))
+
+
+def readable_author_ids(*, user: AbstractBaseUser) -> tuple[int, ...] | None:
+    """authors_readable as ids, for retrieval; None when the user reads every author (no restriction)."""
+    if user is not None and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser):
+        return None
+    readable = tuple(authors_readable(user=user).order_by("pk").values_list("pk", flat=True))
+    if not Author.objects.exclude(pk__in=readable).exists():
+        return None  # every author: searches need no author clause (and keep their fastest plans)
+    return readable
 
 
 def sources_active() -> QuerySet[Source]:

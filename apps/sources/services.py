@@ -1,7 +1,7 @@
 """Writes to sources: creating them, keeping their beat schedules in sync, and crawl runs."""
 
 import json
-from pathlib import Path
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -10,10 +10,13 @@ from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from apps.core.tasks import task_send
-from apps.sources.crawlers import guess_kind, is_local_path
+from apps.sources.crawlers import guess_kind
+from apps.sources.crawlers.paths import import_path, is_local_path
+from apps.sources.credentials import credentials_seal, url_credentials_split
 from apps.sources.cron import cron_fields
 from apps.sources.models import Author, CrawlRun, Source
 from lib.errors import TwinsiteError
+from lib.redaction import url_redact
 
 SCHEDULED_CRAWL_TASK = "workers.crawl.crawl_source_scheduled"
 
@@ -22,21 +25,53 @@ def _periodic_task_name(source: Source) -> str:
     return f"Crawl source #{source.pk}"
 
 
+# The URL schemes each kind of source is read through; a path (no scheme) suits the kinds in _PATH_KINDS.
+_SCHEMES = {
+    "article": {"http", "https"},
+    "feed": {"http", "https"},
+    "sitemap": {"http", "https"},
+    "site": {"http", "https"},
+    "github": {"https"},
+    "export": set(),
+    "warehouse": {"mongodb", "mongodb+srv"},
+}
+_PATH_KINDS = {"github", "export", "warehouse"}
+CREDENTIAL_KINDS = {"github", "warehouse"}
+
+
 def source_check_location(*, kind: str, url: str) -> None:
-    """Local paths are read only inside IMPORT_ROOTS, so a source cannot read the server's own files."""
-    if url.startswith("file:"):
+    """A URL the kind can be read through, or an absolute path inside IMPORT_ROOTS (never the server's own files).
+
+    ``kind`` may be empty (still to be guessed): then any scheme some kind reads is accepted.
+    """
+    url = url.strip()
+    if not is_local_path(url) and re.search(r"[\\\s]", url.split("?", 1)[0]):
+        # "https://1.1.1.1\@127.0.0.1/": parsers disagree on which host that names.
+        raise TwinsiteError(
+            f"{url_redact(url)} has a backslash or a space before its query; write the URL with / and %20."
+        )
+    url, userinfo = url_credentials_split(url)
+    scheme = url.partition("://")[0].lower() if not is_local_path(url) else ""
+    if userinfo and (scheme not in {"https", "mongodb", "mongodb+srv"} or kind not in {"", *CREDENTIAL_KINDS}):
+        raise TwinsiteError(
+            "Credentials in the URL are only used for https git repositories and mongodb:// warehouses; "
+            f"remove them from {url}."
+        )
+    if url.lower().startswith("file:"):
         raise TwinsiteError("file: URLs are not accepted; give a path inside an import folder instead.")
-    if not is_local_path(url):
-        try:
-            urlsplit(url)
-        except ValueError as exc:  # e.g. "http://[": an unclosed IPv6 bracket
-            raise TwinsiteError(f"{url} is not a URL that can be fetched: {exc}.") from None
+    if is_local_path(url):
+        if kind and kind not in _PATH_KINDS:
+            raise TwinsiteError(f"A {kind} source is fetched over http(s); {url} is not an http(s) URL.")
+        import_path(url, roots=settings.IMPORT_ROOTS)
         return
-    # As the crawlers read it: "~" is the home directory, not a folder named "~" under the working directory.
-    path = Path(url).expanduser().resolve()
-    if not any(path.is_relative_to(root) for root in settings.IMPORT_ROOTS):
-        roots = ", ".join(str(root) for root in settings.IMPORT_ROOTS)
-        raise TwinsiteError(f"{url} is outside the import folders ({roots}); set IMPORT_ROOTS to allow it.")
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:  # e.g. "http://[": an unclosed IPv6 bracket
+        raise TwinsiteError(f"{url} is not a URL that can be fetched: {exc}.") from None
+    accepted = _SCHEMES.get(kind) if kind else set().union(*_SCHEMES.values())
+    if accepted is not None and scheme not in accepted:
+        what = " or ".join(f"{name}://" for name in sorted(accepted)) or "an absolute path"
+        raise TwinsiteError(f"A {kind or 'source'} URL must be {what}, not {scheme}://.")
 
 
 @transaction.atomic
@@ -68,9 +103,20 @@ def source_schedule_sync(*, source: Source) -> PeriodicTask | None:
 
 
 @transaction.atomic
-def source_save(*, source: Source) -> Source:
-    """Validate and save a source, then sync its schedule."""
+def source_save(*, source: Source, credentials: str | None = None) -> Source:
+    """Validate and save a source, then sync its schedule.
+
+    Credentials ("user:token") are sealed apart from the URL: userinfo in the URL, else ``credentials``
+    (None keeps the stored ones, "" clears them).
+    """
     source_check_location(kind=source.kind, url=source.url)
+    source.url, userinfo = url_credentials_split(source.url)
+    if userinfo:
+        credentials = userinfo
+    if credentials is not None:
+        if credentials and source.kind not in CREDENTIAL_KINDS:
+            raise TwinsiteError("Credentials are only used for git repositories and MongoDB warehouses.")
+        source.credentials = credentials_seal(credentials)
     source.full_clean()
     source.save()
     source_schedule_sync(source=source)
@@ -80,12 +126,12 @@ def source_save(*, source: Source) -> Source:
 def source_create(
     *, author: Author, url: str, kind: str | None = None, schedule: str = "", options: dict | None = None
 ) -> Source:
-    url = url.strip()
     source_check_location(kind=kind or "", url=url)  # before guessing the kind, which parses the URL
+    url, credentials = url_credentials_split(url)
     kind = kind or guess_kind(url)
     source = Source(author=author, url=url, kind=kind, schedule=schedule.strip(), options=options or {})
     try:
-        return source_save(source=source)
+        return source_save(source=source, credentials=credentials or None)
     except ValidationError as exc:
         problems = "; ".join(
             " ".join(msgs) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(msgs)}"

@@ -114,9 +114,9 @@ def test_other_users_conversations_are_invisible(api, alice, django_user_model):
 
 
 def test_throttling_returns_429_with_retry_after(api, monkeypatch):
-    from apps.chat.throttles import KeyRateThrottle
+    from apps.chat.throttles import UserRateThrottle
 
-    monkeypatch.setattr(KeyRateThrottle, "THROTTLE_RATES", {**KeyRateThrottle.THROTTLE_RATES, "api": "3/min"})
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {**UserRateThrottle.THROTTLE_RATES, "api": "3/min"})
     statuses = [api.get("/api/v1/authors").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = api.get("/api/v1/authors")

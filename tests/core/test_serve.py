@@ -27,9 +27,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get(url: str) -> tuple[int, str]:
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -41,6 +41,7 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all():
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TWINSITE_TEST_OWNS_DATA_DIR"}}
     env.update(DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="twinsite.settings", WORKER_CONCURRENCY="1")
+    env["METRICS_TOKEN"] = "serve-probe"  # health details (embedded, worker names) are for the token's bearer
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -55,7 +56,9 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all():
         while time.monotonic() < deadline and health.get("status") != "ok":
             assert server.poll() is None, server.stdout.read()
             with contextlib.suppress(OSError, ValueError):  # not listening yet
-                health = json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])
+                health = json.loads(
+                    _get(f"http://127.0.0.1:{port}/healthz", {"Authorization": "Bearer serve-probe"})[1]
+                )
             time.sleep(1)
         assert health.get("status") == "ok", health
         assert health["checks"]["database"]["embedded"] and health["checks"]["broker"]["embedded"]

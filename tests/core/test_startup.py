@@ -59,6 +59,8 @@ def test_production_settings_pass_the_deploy_check():
         "WARNING",
         DEBUG="0",
         HTTPS="1",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="1",  # opt-in, each its own setting (tests/security/test_deploy_settings.py)
+        SECURE_HSTS_PRELOAD="1",
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="twin.example.org",
     )

@@ -15,9 +15,16 @@ from tests.monitoring.traces import record_request, record_traffic
 pytestmark = pytest.mark.django_db
 
 OUTSIDE = "203.0.113.9"
+TOKEN = "s3cret-scrape-token"
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(settings):
+    settings.METRICS_TOKEN = TOKEN
 
 
 def scrape(client, **extra) -> dict:
+    extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {TOKEN}")
     response = client.get("/metrics", **extra)
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
@@ -112,9 +119,8 @@ def test_empty_database_scrapes_cleanly(client):
     assert families["twinsite_documents_pending"].samples[0].value == 0
 
 
-def test_metrics_from_elsewhere_need_the_token(client, settings):
+def test_metrics_need_the_token(client, settings):
     record_request(node_ms={"retrieve": 20.0})
-    settings.METRICS_TOKEN = "s3cret-scrape-token"
 
     response = client.get("/metrics", REMOTE_ADDR=OUTSIDE)
     assert response.status_code == 403
@@ -123,15 +129,17 @@ def test_metrics_from_elsewhere_need_the_token(client, settings):
     wrong = client.get("/metrics", REMOTE_ADDR=OUTSIDE, HTTP_AUTHORIZATION="Bearer not-the-token")
     assert wrong.status_code == 403
 
-    families = scrape(client, REMOTE_ADDR=OUTSIDE, HTTP_AUTHORIZATION="Bearer s3cret-scrape-token")
+    families = scrape(client, REMOTE_ADDR=OUTSIDE)
     assert sum(s.value for s in families["twinsite_requests_24h"].samples) == 1
+    # A scraper on this host needs it too: a reverse proxy here would make everyone look local.
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
 
 
-def test_without_a_token_only_local_unproxied_scrapers_get_metrics(client, settings):
-    settings.METRICS_TOKEN = ""
+def test_in_development_local_unproxied_scrapers_get_metrics_without_a_token(client, settings):
+    settings.METRICS_TOKEN, settings.DEBUG = "", True
     assert client.get("/metrics", REMOTE_ADDR=OUTSIDE, HTTP_AUTHORIZATION="Bearer ").status_code == 403
-    scrape(client, REMOTE_ADDR="127.0.0.1")
-    scrape(client, REMOTE_ADDR="::1")
+    scrape(client, REMOTE_ADDR="127.0.0.1", HTTP_AUTHORIZATION="")
+    scrape(client, REMOTE_ADDR="::1", HTTP_AUTHORIZATION="")
     # A reverse proxy on this host forwards from 127.0.0.1, but the request came from elsewhere.
     proxied = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=OUTSIDE)
     assert proxied.status_code == 403
@@ -141,7 +149,8 @@ def test_without_a_token_only_local_unproxied_scrapers_get_metrics(client, setti
 @pytest.mark.django_db(transaction=True)
 def test_a_prometheus_scrape_over_real_http_from_this_host(live_server):
     record_request(node_ms={"retrieve": 20.0, "generate": 700.0}, kind="chat")
-    with urllib.request.urlopen(f"{live_server.url}/metrics", timeout=10) as response:
+    scraper = urllib.request.Request(f"{live_server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(scraper, timeout=10) as response:
         text = response.read().decode()
     families = {f.name: f for f in text_string_to_metric_families(text)}
     assert values(families["twinsite_requests_24h"], kind="chat", status="ok") == {("twinsite_requests_24h",): 1}

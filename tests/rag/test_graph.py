@@ -32,6 +32,7 @@ def corpus(tmp_path, serve_dir, crawl_settings):
 
 
 def run_node(node, state, **configuration):
+    state = {"readable_author_ids": None, **state}  # as an operator's run: every author (a state without it reads none)
     tokens: list = []
     result = async_to_sync(node)(state, Runtime(context=RagConfiguration(**configuration), stream_writer=tokens.append))
     return result, tokens

@@ -1,6 +1,7 @@
 """manage.py train_reranker: a cross-encoder fine-tuned on a crawled blog, registered, then used by the rerank node."""
 
 import json
+import re
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -118,7 +119,7 @@ def test_llm_questions_keep_the_question_line_and_show_the_whole_passage():
     assert [(q.query, q.chunk_id, q.positive_text) for q in questions] == [
         ("How do you check that your backups restore?", 1, CHUNK)
     ]  # "Why?" is too short to be a question worth training on
-    assert "<passage>\n" + CHUNK + "\n</passage>" in provider.prompts[0]
+    assert re.match(rf"<(passage-[0-9a-f]{{12}})>\n{re.escape(CHUNK)}\n</\1>\n\nQuestion:", provider.prompts[0])
 
 
 def test_ranking_metrics():

@@ -189,6 +189,6 @@ def test_https_clone_is_pinned_to_the_addresses_checked(monkeypatch):
     answers = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443)),
                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2606:2800:21f:cb07::1", 443, 0, 0))]  # fmt: skip
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: answers)
-    url, config = GitRepositoryCrawler()._clone_url("https://git.example.org/ada/engine.git")
+    url, config = GitRepositoryCrawler()._clone_url("https://git.example.org/ada/engine.git", home="/nonexistent")
     assert url == "https://git.example.org/ada/engine.git"
     assert config == {"http.curloptResolve": "git.example.org:443:93.184.215.14,[2606:2800:21f:cb07::1]"}

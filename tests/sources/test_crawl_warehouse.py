@@ -8,6 +8,7 @@ import pytest
 
 from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, SourceSpec
 from apps.sources.crawlers.warehouse import WarehouseCrawler, WarehouseError
+from tests.rag.servers import unused_url
 
 PAUL = "dc170700-6f79-4ebb-bad9-27ed156f8801"
 MAXIME = "5cbfb717-a10e-4f70-bad6-e672c7988a1e"
@@ -153,9 +154,12 @@ def test_malformed_or_missing_dumps_are_clear_errors(dump, tmp_path):
 
 def test_unreachable_mongodb_is_a_clear_error_without_the_password():
     started = time.monotonic()
+    port = int(unused_url().rsplit(":", 1)[1])
+    crawler = WarehouseCrawler(server_timeout_ms=300, allowed_hosts=["127.0.0.1"])  # loopback: a test only
+    spec = SourceSpec(url=f"mongodb://twin:s3cret@127.0.0.1:{port}/", kind="warehouse", options={"database": "twin"})
 
-    with pytest.raises(WarehouseError, match=r"Could not read the MongoDB warehouse at 127\.0\.0\.1:9") as caught:
-        crawl("mongodb://twin:s3cret@127.0.0.1:9/?directConnection=true", database="twin")
+    with pytest.raises(WarehouseError, match=rf"Could not read the MongoDB warehouse at 127\.0\.0\.1:{port}") as caught:
+        list(crawler.crawl(spec))
 
     assert "s3cret" not in str(caught.value)
     assert time.monotonic() - started < 10

@@ -99,6 +99,7 @@ class OpenAIApiView(APIView):
     """A /v1 view: bearer API keys only (what SDKs send), and OpenAI's error shape."""
 
     authentication_classes = [ApiKeyAuthentication]
+    required_scope = "chat"  # the twins, as models, and talking to them (apps.core.permissions.KeyScopeRequired)
 
     def get_exception_handler(self):
         return openai_exception_handler

@@ -1,6 +1,6 @@
 """The SSRF-safe HTTP client every crawler uses. See client.py for the fetch flow, addresses.py for the rules."""
 
-from apps.core.http.addresses import url_is_allowed
+from apps.core.http.addresses import CheckedUrl, address_is_allowed, url_checked, url_is_allowed
 from apps.core.http.client import HttpClient
 from apps.core.http.errors import (
     BlockedAddressError,
@@ -14,8 +14,10 @@ from apps.core.http.errors import (
 from apps.core.http.result import FetchResult
 
 __all__ = [
+    "address_is_allowed",
     "BlockedAddressError",
     "BotChallengeError",
+    "CheckedUrl",
     "FetchError",
     "FetchResult",
     "HttpClient",
@@ -23,5 +25,6 @@ __all__ = [
     "ResponseTooLargeError",
     "RobotsDisallowedError",
     "TooManyRedirectsError",
+    "url_checked",
     "url_is_allowed",
 ]

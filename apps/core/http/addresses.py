@@ -161,6 +161,48 @@ def url_host_port(url: str, allowed: AllowedHosts) -> tuple[str, int]:
     return normalize_host(parts.host), port
 
 
+@dataclass(frozen=True)
+class CheckedUrl:
+    """A URL parsed once, and the addresses its host resolved to when checked."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    query: str | None
+    addresses: list[str]
+
+    @property
+    def url(self) -> str:
+        """The URL rebuilt from this one parse: another client handed it reads the same host."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = "" if DEFAULT_PORTS.get(self.scheme) == self.port else f":{self.port}"
+        return f"{self.scheme}://{host}{port}{self.path or '/'}{'?' + self.query if self.query else ''}"
+
+
+_AMBIGUOUS = frozenset("\\ \t\r\n")
+
+
+def url_checked(url: str, *, allowed_hosts: Iterable[str] = ()) -> CheckedUrl:
+    """Like url_is_allowed, for a client that connects by other means (git): the host to pin and the URL
+    to hand over come from the parse that was checked. URLs that parsers read differently (a backslash,
+    whitespace, userinfo) are refused outright."""
+    if _AMBIGUOUS & set(url) or "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        raise BlockedAddressError(
+            url, f"Refusing to fetch {url}: a backslash, whitespace or userinfo makes its host ambiguous."
+        )
+    allowed = AllowedHosts.parse(allowed_hosts)
+    try:
+        host, port = url_host_port(url, allowed)
+        parts = parse_url(url)
+        addresses = checked_addresses(host, port, allowed)
+    except AddressRefused as refused:
+        raise BlockedAddressError(url, f"Refusing to fetch {url}: {refused.reason}.") from None
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(url, f"Cannot fetch {url}: its host name does not resolve.") from None
+    return CheckedUrl((parts.scheme or "").lower(), host, port, parts.path or "/", parts.query, addresses)
+
+
 def url_is_allowed(url: str, *, allowed_hosts: Iterable[str] = ()) -> list[str]:
     """Raise BlockedAddressError unless url is http(s) on an allowed port and EVERY address of its host is public.
 
@@ -175,3 +217,16 @@ def url_is_allowed(url: str, *, allowed_hosts: Iterable[str] = ()) -> list[str]:
         raise BlockedAddressError(url, f"Refusing to fetch {url}: {refused.reason}.") from None
     except (socket.gaierror, UnicodeError):
         raise FetchError(url, f"Cannot fetch {url}: its host name does not resolve.") from None
+
+
+def address_is_allowed(host: str, port: int, *, allowed_hosts: Iterable[str] = ()) -> list[str]:
+    """The same rules for a host reached by another protocol (a MongoDB server): its addresses, or
+    BlockedAddressError (a refused port or a non-public address), or FetchError (it does not resolve)."""
+    allowed = AllowedHosts.parse(allowed_hosts)
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        return checked_addresses(host, port, allowed)
+    except AddressRefused as refused:
+        raise BlockedAddressError(where, f"Refusing to connect to {where}: {refused.reason}.") from None
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(where, f"Cannot connect to {where}: its host name does not resolve.") from None

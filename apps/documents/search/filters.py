@@ -24,12 +24,18 @@ def eligible_chunks_sql(filters: SearchFilters) -> tuple[str, list] | None:
     after, before = filters.published_after, filters.published_before
     if after is not None and before is not None and after >= before:
         return None
-    if len(filters.author_ids) == 1:  # in this form the planner can pick the author's own HNSW index
+    author_ids = _author_ids(filters)
+    if author_ids is not None and not author_ids:
+        return None
+    if author_ids is not None and len(author_ids) == 1:  # this form lets the planner pick the author's own index
         clauses.append("c.author_id = %s")
-        params.append(int(filters.author_ids[0]))
-    elif filters.author_ids:
+        params.append(next(iter(author_ids)))
+    elif author_ids is not None:
         clauses.append("c.author_id = ANY(%s::bigint[])")
-        params.append(list(filters.author_ids))
+        params.append(sorted(author_ids))
+    if filters.readable_author_ids is not None:  # on the document too: the chunk's copy is kept by a trigger
+        clauses.append("d.author_id = ANY(%s::bigint[])")
+        params.append(sorted(author_ids or ()))
     if source_ids is not None:
         clauses.append("d.source_id = ANY(%s::bigint[])")
         params.append(sorted(source_ids))
@@ -41,6 +47,15 @@ def eligible_chunks_sql(filters: SearchFilters) -> tuple[str, list] | None:
         params.append(filters.published_before)
     sql = f"FROM {CHUNK_TABLE} c JOIN {DOCUMENT_TABLE} d ON d.id = c.document_id WHERE " + " AND ".join(clauses)
     return sql, params
+
+
+def _author_ids(filters: SearchFilters) -> set[int] | None:
+    """The authors asked for, within those the caller may read; None for any."""
+    allowed = set(filters.author_ids) if filters.author_ids else None
+    if filters.readable_author_ids is not None:
+        readable = set(filters.readable_author_ids)
+        allowed = readable if allowed is None else allowed & readable
+    return allowed
 
 
 def _source_ids(filters: SearchFilters) -> set[int] | None:

@@ -17,6 +17,9 @@ class SearchFilters:
     source_kinds: tuple[str, ...] = ()  # Source.kind values ("article", "github", ...): the "platform"
     published_after: datetime | None = None
     published_before: datetime | None = None
+    # The authors the caller may read (apps.sources.selectors.authors_readable): None, any author; (), none.
+    # Enforced in every chunk search, whatever the other filters ask for.
+    readable_author_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ from apps.rag.phrasings import question_or_none
 from apps.rag.providers import ChatMessage, GenerationParams
 from apps.rag.state import RagState
 from apps.rag.tracing import traced
+from lib.prompt_safety import untrusted
 
 _HISTORY_TURNS = 6
 
 
 def condense_messages(question: str, history: list[dict]) -> list[ChatMessage]:
-    lines = "\n".join(f"{turn['role']}: {turn['content']}" for turn in history[-_HISTORY_TURNS:])
+    # Earlier answers quote retrieved text: it must not open a template turn or one of our tags here either.
+    lines = "\n".join(f"{turn['role']}: {untrusted(turn['content'])}" for turn in history[-_HISTORY_TURNS:])
     return [
         ChatMessage("system", prompts.CONDENSE_SYSTEM),
         ChatMessage("user", prompts.CONDENSE_USER.format(history=lines, question=question)),

@@ -5,16 +5,17 @@ from langgraph.runtime import Runtime
 
 from apps.rag import prompts
 from apps.rag.configuration import RagConfiguration
-from apps.rag.state import RagState
+from apps.rag.state import RagState, readable_authors
 from apps.rag.tracing import traced
 from apps.sources.selectors import author_find, author_profiles
 
 
-def _profiles(author: str | None):
+def _profiles(author: str | None, readable: tuple[int, ...] | None):
+    """Who the twin speaks for, among the authors the caller may read (one they may not reads as unknown)."""
     if author:
         found = author_find(name=author)
-        return author_profiles(author_ids=[found.pk]) if found else []
-    return author_profiles()
+        return author_profiles(author_ids=[found.pk]) if found and (readable is None or found.pk in readable) else []
+    return author_profiles(author_ids=readable)
 
 
 def about_twin(profiles) -> str:
@@ -36,6 +37,6 @@ async def direct(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     elif route == "thanks":
         answer = prompts.THANKS
     else:
-        answer = about_twin(await sync_to_async(_profiles)(state.get("author")))
+        answer = about_twin(await sync_to_async(_profiles)(state.get("author"), readable_authors(state)))
     runtime.stream_writer({"token": answer})
     return {"answer": answer, "answer_kind": "direct", "citations": [], "span": {"details": {"route": route}}}

@@ -20,13 +20,9 @@ from apps.rag.providers import ChatMessage, GenerationParams
 from apps.rag.sentences import SentenceBuffer, trim_echo
 from apps.rag.state import RagState
 from apps.rag.tracing import traced
+from lib.prompt_safety import Fence, attribute, untrusted
 
 _DONE = object()
-
-
-def quote(text: str) -> str:
-    """Retrieved text cannot close its own delimiter and pose as the prompt."""
-    return text.replace("</source>", "</ source>").replace("<source", "< source")
 
 
 def _shortened(text: str, limit: int) -> str:
@@ -38,17 +34,17 @@ def _shortened(text: str, limit: int) -> str:
 
 
 def answer_messages(state: RagState, context_chars: int = 100_000) -> list[ChatMessage]:
+    """Retrieved text goes in fences with a tag new to this request, which it cannot close or forge."""
     contexts = state.get("contexts") or []
     authors = (state.get("filters") or {}).get("authors") or sorted({c["author_name"] for c in contexts})
+    fence = Fence("source")
     sources = "\n\n".join(
-        prompts.SOURCE_BLOCK.format(
-            n=c["n"], title=quote(c["title"]).replace('"', "'"), text=quote(_shortened(c["text"], context_chars))
-        )
-        for c in contexts
+        fence.wrap(_shortened(c["text"], context_chars), id=c["n"], title=c["title"]) for c in contexts
     )
-    question = state.get("standalone_question") or state["question"]
+    question = untrusted(state.get("standalone_question") or state["question"])
+    author = attribute(" and ".join(authors) or "the author")
     return [
-        ChatMessage("system", prompts.ANSWER_SYSTEM.format(author=" and ".join(authors) or "the author")),
+        ChatMessage("system", prompts.ANSWER_SYSTEM.format(author=author, tag=fence.tag)),
         ChatMessage("user", prompts.ANSWER_USER.format(sources=sources, question=question)),
     ]
 

@@ -12,11 +12,13 @@ from langgraph.runtime import Runtime
 from apps.documents.selectors import ChunkHit, SearchFilters, chunk_search
 from apps.rag.components import embedder_for
 from apps.rag.configuration import RagConfiguration
-from apps.rag.state import RagState
+from apps.rag.state import RagState, readable_authors
 from apps.rag.tracing import traced
 
 
-def search_filters(filters: dict[str, Any]) -> SearchFilters:
+def search_filters(filters: dict[str, Any], *, readable_author_ids: tuple[int, ...] | None) -> SearchFilters:
+    """The one way the graph builds SearchFilters: every retrieval keeps the caller's readable authors."""
+
     def moment(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
@@ -25,6 +27,7 @@ def search_filters(filters: dict[str, Any]) -> SearchFilters:
         source_kinds=tuple(filters.get("source_kinds", ())),
         published_after=moment(filters.get("published_after")),
         published_before=moment(filters.get("published_before")),
+        readable_author_ids=readable_author_ids,
     )
 
 
@@ -75,7 +78,7 @@ async def retrieve(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
             search(
                 embedding=vector,
                 query_text=query,
-                filters=search_filters(filters),
+                filters=search_filters(filters, readable_author_ids=readable_authors(state)),
                 k=configuration.retrieve_k,
                 model_id=embedder.model_id,
                 dense_weight=configuration.dense_weight,

@@ -7,15 +7,14 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from apps.sources.crawlers.base import Crawler
+from apps.sources.crawlers.paths import is_local_path
 from lib.errors import TwinsiteError
+
+__all__ = ["crawler_for", "guess_kind", "is_local_path"]
 
 _FEED_PATH = re.compile(r"(/feed/?|/rss/?|/atom/?|\.rss|\.atom|/(atom|rss|feed|index)\.xml)$", re.IGNORECASE)
 _SITEMAP_PATH = re.compile(r"sitemap[^/]*\.xml(\.gz)?$", re.IGNORECASE)
 _GIT_HOSTS = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"}
-
-
-def is_local_path(url: str) -> bool:
-    return url.startswith(("/", "./", "~"))
 
 
 def guess_kind(url: str) -> str:
@@ -55,13 +54,13 @@ def crawler_for(kind: str) -> Crawler:
     if kind == "github":
         from apps.sources.crawlers.github import GitRepositoryCrawler
 
-        return GitRepositoryCrawler(allowed_hosts=settings.CRAWLER_ALLOWED_HOSTS)
+        return GitRepositoryCrawler(allowed_hosts=settings.CRAWLER_ALLOWED_HOSTS, import_roots=settings.IMPORT_ROOTS)
     if kind == "export":
         from apps.sources.crawlers.exports import ExportCrawler
 
-        return ExportCrawler()
+        return ExportCrawler(import_roots=settings.IMPORT_ROOTS)
     if kind == "warehouse":
         from apps.sources.crawlers.warehouse import WarehouseCrawler
 
-        return WarehouseCrawler()
+        return WarehouseCrawler(allowed_hosts=settings.CRAWLER_ALLOWED_HOSTS, import_roots=settings.IMPORT_ROOTS)
     raise TwinsiteError(f"There is no crawler for sources of kind {kind!r}.")

@@ -39,6 +39,8 @@ class SourceSpec:
     options: dict[str, Any] = field(default_factory=dict)
     author_name: str = ""
     known: Mapping[str, KnownPage] = field(default_factory=dict)  # by document URL
+    # The URL's userinfo ("user:token", percent-encoded), kept out of ``url``; never in a repr or a message.
+    credentials: str = field(default="", repr=False)
 
 
 @dataclass

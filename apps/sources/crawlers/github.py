@@ -6,6 +6,7 @@ no line-ending conversion), and symbolic links, which could point anywhere on
 this machine, are never followed.
 """
 
+import base64
 import logging
 import os
 import re
@@ -16,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
-from apps.core.http import url_is_allowed
+from apps.core.http import url_checked
 from apps.sources.crawlers.base import CrawledDocument, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.markdown import markdown_parts
+from apps.sources.crawlers.paths import import_path, import_roots_or_configured, is_local_path
+from apps.sources.credentials import userinfo_parts
 from lib.errors import TwinsiteError
 
 log = logging.getLogger(__name__)
@@ -90,20 +93,34 @@ class GitRepositoryCrawler:
     kind = "github"
     lists_everything = True
 
-    def __init__(self, *, allowed_hosts: Iterable[str] = (), timeout_s: float = 300.0, git: str = "git") -> None:
+    def __init__(
+        self,
+        *,
+        allowed_hosts: Iterable[str] = (),
+        import_roots: Iterable[Path] | None = None,
+        timeout_s: float = 300.0,
+        git: str = "git",
+    ) -> None:
         self.allowed_hosts = tuple(allowed_hosts)
+        self.import_roots = import_roots_or_configured(import_roots)
         self.timeout_s = timeout_s
         self.git = git
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
-        clone_url, pins = self._clone_url(source.url)
         repository = repository_display_url(source.url)
         extensions = source.options.get("extensions") or DEFAULT_EXTENSIONS
         max_bytes = int(source.options.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES)
         with tempfile.TemporaryDirectory(prefix="twinsite-git-") as home:
+            clone_url, pins = self._clone_url(source.url, home=home)
             clone = Path(home) / "clone"
             self._clone(
-                clone_url, clone, branch=source.options.get("branch"), repository=repository, home=home, pins=pins
+                clone_url,
+                clone,
+                branch=source.options.get("branch"),
+                repository=repository,
+                home=home,
+                pins=pins,
+                credentials=source.credentials if clone_url.startswith("https://") else "",
             )
             commit = self._git(clone, "rev-parse", "-q", "--verify", "HEAD", home=home, check=False).decode().strip()
             if not commit:
@@ -123,29 +140,62 @@ class GitRepositoryCrawler:
                 if progress:
                     progress(done, len(files))
 
-    def _clone_url(self, url: str) -> tuple[str, dict[str, str]]:
+    def _clone_url(self, url: str, *, home: str) -> tuple[str, dict[str, str]]:
         """The URL to clone, and git config that pins an https host to the addresses just checked."""
         url = url.strip()
+        if is_local_path(url):
+            return self._local_clone_url(url, home=home), {}
         if url.startswith("https://"):
-            addresses = url_is_allowed(url, allowed_hosts=self.allowed_hosts)
-            parts = urlsplit(url)
-            # git would resolve the name again itself; a DNS answer changed in between (rebinding)
-            # must not send it elsewhere, so curl is told which addresses to use.
-            pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
-            return url, {"http.curloptResolve": f"{parts.hostname}:{parts.port or 443}:{pinned}"}
-        path = Path(url).expanduser()
-        if "://" in url or not path.is_dir():
+            # One parse: the host checked is the host pinned and the host git is given (a URL that parsers
+            # read differently, like https://1.1.1.1\@127.0.0.1/, is refused). git would resolve the name
+            # again itself, and a DNS answer changed in between (rebinding) must not send it elsewhere,
+            # so curl is told which addresses to use.
+            target = url_checked(url, allowed_hosts=self.allowed_hosts)
+            pinned = ",".join(f"[{a}]" if ":" in a else a for a in target.addresses)
+            host = f"[{target.host}]" if ":" in target.host else target.host
+            return target.url, {"http.curloptResolve": f"{host}:{target.port}:{pinned}"}
+        raise RepositoryError(f"{url} is neither an https URL nor a local repository directory.")
+
+    def _local_clone_url(self, url: str, *, home: str) -> str:
+        """file:// of a repository inside the import folders, whose objects all live inside them too."""
+        path = import_path(url, roots=self.import_roots)  # again now: a link may have been swapped in
+        if not path.is_dir():
             raise RepositoryError(f"{url} is neither an https URL nor a local repository directory.")
-        return path.resolve().as_uri(), {}  # file://, so that --depth applies (plain paths ignore it)
+        # A ".git" file ("gitdir: ...") or objects/info/alternates would have git read a repository
+        # elsewhere on this machine: every place git reads from must be inside the import folders too.
+        listing = self._run(
+            ["-C", str(path), "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"],
+            home=home,
+            check=False,
+        )
+        git_dirs = [Path(line) for line in listing.decode(errors="replace").splitlines() if line.strip()]
+        if not git_dirs:
+            raise RepositoryError(f"{url} is not a git repository.")
+        for git_dir in git_dirs:
+            import_path(str(git_dir), roots=self.import_roots)
+            alternates = git_dir / "objects" / "info" / "alternates"
+            if alternates.is_file():
+                for line in alternates.read_text(errors="replace").splitlines():
+                    if line.strip() and not line.startswith("#"):
+                        import_path(str((git_dir / "objects" / line.strip()).resolve()), roots=self.import_roots)
+        return path.as_uri()  # file://, so that --depth applies (plain paths ignore it)
 
     def _clone(
-        self, url: str, dest: Path, *, branch: str | None, repository: str, home: str, pins: dict[str, str]
+        self,
+        url: str,
+        dest: Path,
+        *,
+        branch: str | None,
+        repository: str,
+        home: str,
+        pins: dict[str, str],
+        credentials: str = "",
     ) -> None:
         args = ["clone", "--depth", "1", "--no-tags", "--single-branch", "--no-checkout", "--quiet"]
         if branch:
             args += ["--branch", str(branch)]
         try:
-            self._run([*args, "--", url, str(dest)], home=home, config=pins)
+            self._run([*args, "--", url, str(dest)], home=home, config=pins, env=_auth_env(credentials))
         except subprocess.CalledProcessError as exc:
             # git may echo the URL, and with it a token the URL carries: show the redacted form only.
             stderr = exc.stderr.decode(errors="replace").replace(url, repository)
@@ -188,7 +238,15 @@ class GitRepositoryCrawler:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             raise RepositoryError(f"Could not read the cloned repository: git {args[0]} failed.") from None
 
-    def _run(self, args: list[str], *, home: str, check: bool = True, config: dict[str, str] | None = None) -> bytes:
+    def _run(
+        self,
+        args: list[str],
+        *,
+        home: str,
+        check: bool = True,
+        config: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> bytes:
         # No redirects (the host was checked before cloning) and no transport but https and local files.
         config = {
             **(config or {}),
@@ -202,7 +260,8 @@ class GitRepositoryCrawler:
             "http.lowSpeedTime": "30",
         }
         command = [self.git, *(arg for key, value in config.items() for arg in ("-c", f"{key}={value}")), *args]
-        done = subprocess.run(command, capture_output=True, env=_git_env(home), timeout=self.timeout_s, check=check)
+        environment = {**_git_env(home), **(env or {})}
+        done = subprocess.run(command, capture_output=True, env=environment, timeout=self.timeout_s, check=check)
         return done.stdout if done.returncode == 0 else b""
 
 
@@ -217,6 +276,20 @@ def _git_env(home: str) -> dict[str, str]:
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_ASKPASS": "true",
         "SSH_ASKPASS": "true",
+    }
+
+
+def _auth_env(credentials: str) -> dict[str, str]:
+    """The token as an Authorization header, given to git through its environment: never in a URL or argv,
+    so git cannot echo it in an error and ``ps`` cannot show it."""
+    if not credentials:
+        return {}
+    user, password = userinfo_parts(credentials)
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
     }
 
 

@@ -6,14 +6,14 @@ image?} and ``repositories`` {content: {path: code}, name, link}, each with
 ``platform``, ``author_id`` and ``author_full_name``. Read from a folder of
 ``mongoexport`` dumps (JSON lines or --jsonArray, Extended JSON) or, when the source
 URL is a ``mongodb://`` URI, from the live database (option ``database``, default
-"twin"). Option ``author`` keeps one author's documents (case-insensitive).
+"twin"; mongodb.py holds its address rules). Option ``author`` keeps one author's documents (case-insensitive).
 Note: the Handbook's crawler stored repository code with every space removed; it is
 kept as stored, since the originals are not in the warehouse.
 """
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +25,8 @@ from bson.json_util import JSONOptions
 from apps.sources.crawlers.base import CrawledDocument, CrawlFailure, CrawlItem, Progress, SourceSpec
 from apps.sources.crawlers.exports.convert import article_text
 from apps.sources.crawlers.github import code_fence, code_language
+from apps.sources.crawlers.mongodb import live_records
+from apps.sources.crawlers.paths import import_path, import_roots_or_configured
 from lib.errors import TwinsiteError
 
 CONTENT_TYPES = {"articles": "article", "posts": "post", "repositories": "code"}
@@ -154,45 +156,20 @@ def _array_records(dump: TextIO, chunk_chars: int = 1 << 16) -> Iterator[Record]
         buffer = buffer[end:]
 
 
-def live_records(uri: str, database: str, *, timeout_ms: int) -> Iterator[tuple[str, Iterator[Record]]]:
-    """Each collection's records from a live MongoDB, read through its cursor (imported here: only this path
-    needs a server). Each collection's iterator must be consumed before the next one is asked for."""
-    from pymongo import MongoClient
-    from pymongo.errors import InvalidURI, PyMongoError
-    from pymongo.uri_parser import parse_uri
-
-    try:
-        hosts = ", ".join(f"{host}:{port}" for host, port in parse_uri(uri)["nodelist"]) or "the given host"
-    except (InvalidURI, ValueError):
-        raise WarehouseError("The warehouse URL is not a valid MongoDB URI.") from None
-    client: MongoClient = MongoClient(
-        uri,
-        serverSelectionTimeoutMS=timeout_ms,
-        connectTimeoutMS=timeout_ms,
-        tz_aware=True,
-        uuidRepresentation="standard",
-    )
-
-    def read(collection: str) -> Iterator[Record]:
-        try:
-            yield from client[database][collection].find(batch_size=500)
-        except PyMongoError as exc:
-            # The message names the hosts only: the URI may carry a password.
-            raise WarehouseError(f"Could not read the MongoDB warehouse at {hosts}: {type(exc).__name__}.") from None
-
-    try:
-        for collection in ("users", *CONTENT_TYPES):
-            yield collection, read(collection)
-    finally:
-        client.close()
-
-
 class WarehouseCrawler:
     kind = "warehouse"
     lists_everything = True
 
-    def __init__(self, *, server_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        *,
+        server_timeout_ms: int = 5000,
+        allowed_hosts: Iterable[str] = (),
+        import_roots: Iterable[Path] | None = None,
+    ) -> None:
         self.server_timeout_ms = server_timeout_ms
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.import_roots = import_roots_or_configured(import_roots)
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
         """Users first (a small collection: their names), then each content collection, record by record."""
@@ -217,9 +194,17 @@ class WarehouseCrawler:
     def _collections(self, source: SourceSpec) -> Iterator[tuple[str, Iterator[Record]]]:
         if source.url.startswith(("mongodb://", "mongodb+srv://")):
             database = str(source.options.get("database") or "twin")
-            yield from live_records(source.url, database, timeout_ms=self.server_timeout_ms)
+            yield from live_records(
+                source.url,
+                database,
+                ("users", *CONTENT_TYPES),
+                timeout_ms=self.server_timeout_ms,
+                credentials=source.credentials,
+                allowed_hosts=self.allowed_hosts,
+                error=WarehouseError,
+            )
             return
-        folder = Path(source.url).expanduser()
+        folder = import_path(source.url, roots=self.import_roots)  # again now: a link may have been swapped in
         if not folder.is_dir():
             raise WarehouseError(f"{source.url} is neither a mongodb:// URI nor a folder of mongoexport dumps.")
         if not any(_dump_path(folder, collection) for collection in CONTENT_TYPES):

@@ -20,6 +20,7 @@ from apps.trainsets.generation.extracts import Extract
 from apps.trainsets.generation.options import INSTRUCTION_MAX_TOKENS, GenerationOptions
 from apps.trainsets.generation.parsing import GeneratedPair, InvalidOutput, parse_generated, parse_instruction
 from apps.trainsets.models import GenerationRun, InstructionSample, Review
+from lib.prompt_safety import Fence, attribute
 
 logger = logging.getLogger(__name__)
 
@@ -42,27 +43,30 @@ class Tally:
 
 
 def _own_text_messages(extract: Extract) -> list[ChatMessage]:
+    fence = Fence("passage")  # one tag for this prompt, its examples included
+
+    def user(passage: str) -> ChatMessage:
+        return ChatMessage("user", prompts.OWN_TEXT_USER.format(passage=fence.wrap(passage), tag=fence.tag))
+
     messages = [ChatMessage("system", prompts.OWN_TEXT_SYSTEM)]
     for passage, question in prompts.OWN_TEXT_EXAMPLES:
-        messages += [
-            ChatMessage("user", prompts.OWN_TEXT_USER.format(passage=passage)),
-            ChatMessage("assistant", question),
-        ]
-    return [*messages, ChatMessage("user", prompts.OWN_TEXT_USER.format(passage=extract.text))]
+        messages += [user(passage), ChatMessage("assistant", question)]
+    return [*messages, user(extract.text)]
 
 
 def _generated_messages(extract: Extract, document: Document, options: GenerationOptions) -> list[ChatMessage]:
-    author = document.author.name
+    author = attribute(document.author.name)
+    fence = Fence("passage")
     low, high = quality.QualityRules().answer_words
     user = prompts.GENERATED_USER.format(
-        title=document.title.replace('"', "'"),
-        passage=extract.text,
+        passage=fence.wrap(extract.text, title=document.title),
         n=options.samples_per_extract,
         author=author,
         min_words=max(low, 40),
         max_words=min(high, 250),
     )
-    return [ChatMessage("system", prompts.GENERATED_SYSTEM.format(author=author)), ChatMessage("user", user)]
+    system = prompts.GENERATED_SYSTEM.format(author=author, tag=fence.tag)
+    return [ChatMessage("system", system), ChatMessage("user", user)]
 
 
 def write_pairs(

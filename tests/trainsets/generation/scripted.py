@@ -4,6 +4,7 @@ It stands in for the model only where a test is about the service's handling of 
 real model's part is tested with the packaged SmolLM2 in test_local_model.py.
 """
 
+import re
 from collections.abc import Callable
 
 from apps.rag.providers import ChatMessage, Generation, GenerationParams
@@ -22,11 +23,8 @@ def is_own_text_request(messages: list[ChatMessage]) -> bool:
 
 
 def passage_of(messages: list[ChatMessage]) -> str:
-    """The extract in the last user message of an own_text or generated request."""
-    text = messages[-1].content
-    if text.startswith("Passage:\n"):
-        return text.removeprefix("Passage:\n")
-    return text.split(">\n", 1)[1].split("\n</passage>", 1)[0]
+    """The extract in the last user message of an own_text or generated request (inside its fence)."""
+    return re.search(r"<(passage-[0-9a-f]+)[^>]*>\n(.*)\n</\1>", messages[-1].content, re.DOTALL)[2]
 
 
 class ScriptedProvider:

@@ -1,14 +1,14 @@
 """Export archives and folders (kind "export"): Medium, Substack, LinkedIn, Notion, or a folder of files
 (Markdown, HTML, text, PDF, Word; Jekyll and Hugo sources among them).
 
-The source URL is a path on this machine (uploads arrive as files on disk), to a zip
-or a folder. Options: ``format`` ("medium", "substack", "linkedin", "notion", "files"; detected
-when absent), ``include_drafts`` (default false), ``include_responses`` (Medium),
+The source URL is an absolute path on this machine (uploads arrive as files on disk), to a zip
+or a folder inside an import folder. Options: ``format`` ("medium", "substack", "linkedin", "notion",
+"files"; detected when absent), ``include_drafts`` (default false), ``include_responses`` (Medium),
 ``base_url`` (Substack; read from the posts' own links when absent).
 """
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from apps.sources.crawlers.exports.linkedin import ARTICLE_FOLDERS, linkedin_ent
 from apps.sources.crawlers.exports.medium import medium_entries
 from apps.sources.crawlers.exports.notion import is_notion_export, notion_entries
 from apps.sources.crawlers.exports.substack import substack_entries
+from apps.sources.crawlers.paths import import_path, import_roots_or_configured
 from lib.errors import TwinsiteError
 
 __all__ = ["ExportCrawler", "ExportError", "ExportLimits", "export_format_detect"]
@@ -51,11 +52,12 @@ class ExportCrawler:
     kind = "export"
     lists_everything = True
 
-    def __init__(self, *, limits: ExportLimits | None = None) -> None:
+    def __init__(self, *, limits: ExportLimits | None = None, import_roots: Iterable[Path] | None = None) -> None:
         self.limits = limits or ExportLimits()
+        self.import_roots = import_roots_or_configured(import_roots)
 
     def crawl(self, source: SourceSpec, *, progress: Progress | None = None) -> Iterator[CrawlItem]:
-        path = Path(source.url.removeprefix("file://")).expanduser()
+        path = import_path(source.url, roots=self.import_roots)  # again now: a link may have been swapped in
         with open_export(path, self.limits) as files:
             export_format = source.options.get("format") or export_format_detect(files)
             if export_format not in FORMATS:

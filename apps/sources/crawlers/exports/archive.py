@@ -116,6 +116,9 @@ def _folder_files(root: Path, limits: ExportLimits) -> ExportFiles:
 
     def read(name: str) -> bytes:
         path = root / name
+        # Listed as a plain file inside the folder; a link swapped in since must not be followed out of it.
+        if path.is_symlink() or not path.resolve().is_relative_to(root.resolve()):
+            raise ExportError(f"{name} in {root.name} has become a symbolic link and was not read.")
         if path.stat().st_size > limits.max_file_bytes:
             raise ExportError(f"{name} in {root.name} is larger than {_mb(limits.max_file_bytes)}.")
         return path.read_bytes()

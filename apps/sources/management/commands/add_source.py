@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.sources.credentials import url_credentials_split
 from apps.sources.models import Author, Source
 from apps.sources.options import OptionError, option_parse
 from apps.sources.selectors import author_find
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         except OptionError as exc:
             raise CommandError(str(exc)) from None
         person = author_find(name=author) or Author.objects.create(name=author.strip())
-        existing = Source.objects.filter(author=person, url=url.strip()).first()
+        existing = Source.objects.filter(author=person, url=url_credentials_split(url)[0]).first()
         if existing is not None:
             self.stderr.write(f"{person} already has this source; its id is {existing.pk}.")
             self.stdout.write(str(existing.pk))
