@@ -128,3 +128,13 @@ def test_count_tokens_counts_with_the_served_tokenizer(local):
 
     assert local.count_tokens("") == 0
     assert 0 < one < two
+
+
+def test_a_stream_its_reader_leaves_stops_generating_before_it_closes(local):
+    # The graph leaves a stream when the answer's sentences fail the check. The generation must end with the
+    # stream: a forward pass still running when a command's process exits aborts it (torch, in C++).
+    stream = local.stream(QUESTION, GenerationParams(max_tokens=200))
+    next(stream)
+    stream.close()
+
+    assert [t.name for t in threading.enumerate() if t.name == "local-generation"] == []

@@ -99,6 +99,9 @@ class LocalProvider:
                 yield rest
         finally:
             abandoned.set()
+            # The generation stops at its next token; wait for it, so that no forward pass outlives its reader
+            # (a process that exits under one aborts in torch) and the next generation finds the lock free.
+            thread.join()
 
     def count_tokens(self, text: str) -> int | None:
         return len(self._tokenizer.encode(text, add_special_tokens=False))
