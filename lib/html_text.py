@@ -42,6 +42,11 @@ _SPACE = re.compile(r"\s+")
 _PERMALINK = re.compile(r"\s*[¶§🔗]$|[\s\u200b]+#$")
 
 
+def strip_permalink(heading: str) -> str:
+    """A heading's text without the permalink mark a documentation generator put after it."""
+    return _PERMALINK.sub("", heading)
+
+
 def html_to_text(html: str | lxml.html.HtmlElement) -> str:
     """The text of an HTML document, fragment or element, in the crawler text convention."""
     if isinstance(html, str):
@@ -105,7 +110,7 @@ def _blocks(element: lxml.html.HtmlElement) -> list[str]:
 
 def _block(element: lxml.html.HtmlElement, tag: str) -> list[str]:
     if tag in HEADINGS:
-        text = _PERMALINK.sub("", _inline_text(element))
+        text = strip_permalink(_inline_text(element))
         return [f"{'#' * HEADINGS[tag]} {text}"] if text else []
     if tag == "pre":
         return _fenced(element)

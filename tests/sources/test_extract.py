@@ -158,3 +158,32 @@ def test_every_debian_faq_chapter_keeps_its_headings():
         if not re.search(r"^#{1,6} ", extract_article(page.read_text(), url=f"http://faq.test/{page.name}").text, re.M)
     ]
     assert (len(pages), headless) == (16, [])
+
+
+# The head and first answer of the Python 3.11 documentation's "Design and History FAQ" (Sphinx), as Debian's
+# python3.11-doc ships it: the h1 that trafilatura takes as the title carries a permalink mark.
+SPHINX_FAQ = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8" />
+<title>Design and History FAQ &#8212; Python 3.11.2 documentation</title></head><body>
+<div class="related" role="navigation"><ul><li><a href="../index.html">3.11.2 Documentation</a> &#187;</li></ul></div>
+<div class="body" role="main"><section id="design-and-history-faq">
+<h1><a class="toc-backref" href="#id2" role="doc-backlink">Design and History FAQ</a><a class="headerlink"
+ href="#design-and-history-faq" title="Permalink to this heading">¶</a></h1>
+<section id="why-does-python-use-indentation-for-grouping-of-statements">
+<h2><a class="toc-backref" href="#id3" role="doc-backlink">Why does Python use indentation for grouping of
+ statements?</a><a class="headerlink" href="#why-does-python-use-indentation-for-grouping-of-statements"
+ title="Permalink to this heading">¶</a></h2>
+<p>Guido van Rossum believes that using indentation for grouping is extremely elegant and contributes a lot to
+the clarity of the average Python program.  Most people learn to love this feature after a while.</p>
+<p>Since there are no begin/end brackets there cannot be a disagreement between grouping perceived by the parser
+and the human reader.</p></section></section></div></body></html>"""
+
+
+def test_a_sphinx_page_title_and_headings_lose_their_permalink_marks():
+    page = extract_article(SPHINX_FAQ, url="http://127.0.0.1/faq/design.html")
+
+    assert page.title == "Design and History FAQ"  # shown in every citation and extract lead-in
+    assert page.text.splitlines()[:3] == [
+        "# Design and History FAQ",
+        "",
+        "## Why does Python use indentation for grouping of statements?",
+    ]

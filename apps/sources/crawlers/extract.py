@@ -32,7 +32,7 @@ import trafilatura
 from lxml import etree, html
 from trafilatura.settings import Extractor, set_date_params
 
-from lib.html_text import code_language, fence, html_to_text
+from lib.html_text import code_language, fence, html_to_text, strip_permalink
 
 _CODE_PLACEHOLDER = "TWINSITECODEBLOCK{}X"
 _CODE_PLACEHOLDER_RE = re.compile(r"\s*[ \t|]*TWINSITECODEBLOCK(\d+)X[ \t|]*\s*")
@@ -122,7 +122,7 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         return None
     return ExtractedPage(
         fallback=fallback,
-        title=_clean(document.title or ""),
+        title=strip_permalink(_clean(document.title or "")),  # Sphinx titles come from the h1
         text=text,
         author=_clean(document.author or ""),
         published_at=published_at,
