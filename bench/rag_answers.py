@@ -82,6 +82,8 @@ def score(item: dict, answer: dict, scorer, threshold: float) -> dict:
     faithfulness, _ = answer_faithfulness(answer["answer"], passages_of(answer["context_ids"]), scorer, threshold)
     return {
         "right_page": any(same_page(c["document_url"], item["page"]) for c in cited),
+        "cited": len(cited),
+        "cited_elsewhere": sum(not same_page(c["document_url"], item["page"]) for c in cited),
         "faithfulness": faithfulness if faithfulness is not None else 0.0,
         "carried": carried(item["reference_answer"], answer["answer"]),
         "total_ms": answer["total_ms"],
@@ -93,6 +95,11 @@ def summary(rows: list[dict]) -> dict:
     return {
         "questions": len(rows),
         "right_page_cited": round(statistics.fmean(r["right_page"] for r in rows), 3),
+        "citations_per_answer": round(statistics.fmean(r["cited"] for r in rows), 2),
+        # citations of other pages than the reference's: quoted or cited text that answers something else
+        "cited_elsewhere_share": round(
+            sum(r["cited_elsewhere"] for r in rows) / max(sum(r["cited"] for r in rows), 1), 3
+        ),
         "faithfulness": round(statistics.fmean(r["faithfulness"] for r in rows), 3),
         "reference_carried": round(statistics.fmean(r["carried"] for r in rows), 3),
         "total_ms_p50": round(statistics.median(r["total_ms"] for r in rows), 1),
@@ -130,6 +137,9 @@ def main() -> None:
     parser.add_argument("--old-ref", default=OLD_REF)
     parser.add_argument("--modes", default="extract,auto,generate,old")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument(
+        "--extract-margins", default="", help="extract mode again at these extract_logit_margin values, e.g. 1,3,inf"
+    )
     args = parser.parse_args()
     if not FAQ.is_dir():
         sys.exit(f"{FAQ} is missing: install the Debian package debian-faq")
@@ -152,12 +162,20 @@ def main() -> None:
         if args.calibrate:
             report["calibration"] = calibrate(faq_questions(200, seed=1)[args.questions :], embedder())
         modes = args.modes.split(",")
+        runs = [(m, RagConfiguration(answer_mode=m)) for m in modes if m != "old"]
+        for margin in filter(None, args.extract_margins.split(",")):
+            runs.append(
+                (
+                    f"extract_margin_{margin}",
+                    RagConfiguration(answer_mode="extract", extract_logit_margin=float(margin)),
+                )
+            )
         results: dict[str, list[dict]] = {}
-        for mode in [m for m in modes if m != "old"]:
+        for mode, run_configuration in runs:
             rows = []
             for item in items:
                 started = time.perf_counter()
-                answer = rag_answer(question=item["question"], configuration=RagConfiguration(answer_mode=mode))
+                answer = rag_answer(question=item["question"], configuration=run_configuration)
                 row = {
                     "answer": answer.answer,
                     "citations": answer.citations,

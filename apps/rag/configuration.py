@@ -60,6 +60,8 @@ class RagConfiguration:
     track_record_answers: int = 10
     track_record_min_kept: float = 0.2
     extract_passages: int = 2  # quoted in an extractive answer, when they grade above the threshold
+    # and within this many logits of the best passage's grade (a near tie, not merely relevant)
+    extract_logit_margin: float = 1.0
 
     def __post_init__(self) -> None:
         if self.answer_mode and self.answer_mode not in ANSWER_MODES:

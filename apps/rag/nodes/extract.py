@@ -3,6 +3,8 @@
 It follows whatever supported sentences were already shown, so nothing shown is ever taken back.
 """
 
+import math
+
 from langgraph.runtime import Runtime
 
 from apps.rag import prompts
@@ -11,11 +13,28 @@ from apps.rag.state import RagState
 from apps.rag.tracing import traced
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
 def chosen_passages(contexts: list[dict], configuration: RagConfiguration) -> list[dict]:
-    """The best passage, and the next ones that also grade above the threshold, up to extract_passages."""
+    """The best passage, and the next ones that grade above the threshold and nearly as high as the best.
+
+    A passage that is merely relevant does not follow the best: on the Python FAQ an answer about indentation
+    went on to quote the section on trailing commas (grades 0.997 and 0.891).
+    """
     ranked = sorted(contexts, key=lambda c: (-c.get("grade", 0.0), c["n"]))
-    good = [c for c in ranked if c.get("grade", 0.0) >= configuration.relevance_threshold]
-    return (good or ranked[:1])[: configuration.extract_passages]
+    if not ranked:
+        return []
+    best = _logit(ranked[0].get("grade", 0.0))
+    close = [
+        c
+        for c in ranked[1:]
+        if c.get("grade", 0.0) >= configuration.relevance_threshold
+        and best - _logit(c.get("grade", 0.0)) <= configuration.extract_logit_margin
+    ]
+    return [ranked[0], *close][: configuration.extract_passages]
 
 
 def extractive_answer(passages: list[dict]) -> str:
