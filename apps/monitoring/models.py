@@ -9,12 +9,14 @@ class Trace(models.Model):
     class Status(models.TextChoices):
         OK = "ok", "OK"
         ERROR = "error", "Error"
+        # The caller went away (a streaming client hung up) and the run was stopped part-way.
+        CLIENT_DISCONNECTED = "client_disconnected", "Client disconnected"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=20, default="ask", help_text="What asked: ask, chat, search.")
     question = models.TextField()
     answer = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
     error = models.TextField(blank=True)
     model = models.CharField(max_length=300, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
