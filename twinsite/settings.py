@@ -16,6 +16,7 @@ import dj_database_url
 from apps.core import embedded
 from lib.errors import ConfigurationError
 from lib.precision import PRECISIONS
+from lib.telemetry.metrics import use_multiprocess_dir
 from twinsite.env import data_dir, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.monitoring.middleware.RequestMetricsMiddleware",  # first: it sees every response, whoever made it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -304,6 +306,10 @@ HEALTH_TIMEOUT_S = float(env_str("HEALTH_TIMEOUT_S", "2"))
 
 # /metrics answers loopback scrapers, and others that send "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Every process (web workers, Celery workers) counts into files here; /metrics sums them. Shared by all the
+# processes of one installation (the data volume in docker-compose); empty it only while all are stopped.
+PROMETHEUS_MULTIPROC_DIR = Path(env_str("PROMETHEUS_MULTIPROC_DIR") or DATA_DIR / "prometheus")
+use_multiprocess_dir(PROMETHEUS_MULTIPROC_DIR)
 
 # Django's cache, in the broker's Redis (the API's throttles count there too, through apps.core.counters).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

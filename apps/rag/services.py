@@ -16,10 +16,11 @@ from django.db import transaction
 from apps.documents.models import Chunk
 from apps.monitoring.models import Trace
 from apps.monitoring.services import trace_faithfulness_record, trace_record
-from apps.rag.components import scorer_for
+from apps.rag.components import provider_name, scorer_for
 from apps.rag.configuration import RagConfiguration
 from apps.rag.faithfulness import answer_faithfulness
 from apps.rag.graph import graph, search_graph
+from lib.telemetry.metrics import LLM_TOKENS, RAG_RUN_DURATION, RAG_RUNS
 
 SCORE_FAITHFULNESS_TASK = "workers.rag.score_faithfulness"
 
@@ -58,10 +59,12 @@ async def _traced_run(
 
     async def record(**outcome: Any) -> Trace:
         final = state if state.get("answer") or not streamed else {**state, "answer": "".join(streamed)}
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        return await sync_to_async(trace_record)(
-            kind=kind, question=question, state=final, total_ms=elapsed_ms, trace_id=trace_id, **outcome
+        elapsed_s = time.perf_counter() - started
+        trace = await sync_to_async(trace_record)(
+            kind=kind, question=question, state=final, total_ms=elapsed_s * 1000, trace_id=trace_id, **outcome
         )
+        _count_run(kind=kind, status=trace.status, elapsed_s=elapsed_s, state=final, configuration=configuration)
+        return trace
 
     try:
         async for mode, chunk in compiled.astream(
@@ -85,6 +88,15 @@ async def _traced_run(
     if kind == "chat" and state.get("contexts") and state.get("answer_kind") != "no_answer":
         await sync_to_async(_maybe_score_later)(trace_id=str(trace.pk))
     return state, str(trace.pk)
+
+
+def _count_run(*, kind: str, status: str, elapsed_s: float, state: dict, configuration) -> None:
+    RAG_RUNS.labels(kind, status).inc()
+    RAG_RUN_DURATION.labels(kind).observe(elapsed_s)
+    provider = provider_name(configuration or RagConfiguration())
+    for direction, key in (("input", "prompt_tokens"), ("output", "completion_tokens")):
+        if state.get(key):
+            LLM_TOKENS.labels(provider, direction).inc(state[key])
 
 
 def _maybe_score_later(*, trace_id: str) -> None:

@@ -19,6 +19,7 @@ from apps.rag.providers.base import (
     ProviderError,
     ProviderUnavailable,
     backend_detail,
+    counted,
     deltas_from_chunks,
     generation_from_completion,
     message_dicts,
@@ -84,11 +85,13 @@ class TGIProvider:
         self._timeout_s = timeout_s
         self._client = _TGIClient(self.url, timeout_s=timeout_s)
 
+    @counted
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
         with self._backend_errors():
             output = self._client.chat_completion(messages=message_dicts(messages), **_options(params))
         return generation_from_completion(output, stop=params.stop, model=self.model)
 
+    @counted
     def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
         with self._backend_errors():
             chunks = self._client.chat_completion(messages=message_dicts(messages), stream=True, **_options(params))
