@@ -20,6 +20,7 @@ from apps.rag.components import provider_name, scorer_for
 from apps.rag.configuration import RagConfiguration
 from apps.rag.faithfulness import answer_faithfulness
 from apps.rag.graph import graph, search_graph
+from lib.telemetry import tracing
 from lib.telemetry.metrics import LLM_TOKENS, RAG_RUN_DURATION, RAG_RUNS
 
 SCORE_FAITHFULNESS_TASK = "workers.rag.score_faithfulness"
@@ -53,7 +54,7 @@ async def _traced_run(
     """Run a compiled graph; every run, failed, cancelled or not, leaves a trace. Returns the final state and
     trace id. A run cancelled by its caller (a streaming client that hung up) is traced as client_disconnected;
     one that did not finish keeps the answer streamed so far as the trace's answer."""
-    started = time.perf_counter()
+    started, started_ns = time.perf_counter(), time.time_ns()
     question = state["question"]
     streamed: list[str] = []
 
@@ -64,6 +65,7 @@ async def _traced_run(
             kind=kind, question=question, state=final, total_ms=elapsed_s * 1000, trace_id=trace_id, **outcome
         )
         _count_run(kind=kind, status=trace.status, elapsed_s=elapsed_s, state=final, configuration=configuration)
+        _export_run(trace=trace, started_ns=started_ns, state=final, configuration=configuration)
         return trace
 
     try:
@@ -97,6 +99,30 @@ def _count_run(*, kind: str, status: str, elapsed_s: float, state: dict, configu
     for direction, key in (("input", "prompt_tokens"), ("output", "completion_tokens")):
         if state.get(key):
             LLM_TOKENS.labels(provider, direction).inc(state[key])
+
+
+def _export_run(*, trace: Trace, started_ns: int, state: dict, configuration) -> None:
+    """The run as an OpenTelemetry trace, when an OTLP endpoint is configured (lib.telemetry.tracing)."""
+    if not tracing.enabled():
+        return
+    configuration = configuration or RagConfiguration()
+    tracing.export_rag_run(
+        tracing.RagRun(
+            trace_id=trace.pk,
+            kind=trace.kind,
+            status=trace.status,
+            started_ns=started_ns,
+            ended_ns=time.time_ns(),
+            provider=provider_name(configuration),
+            model=trace.model,
+            max_tokens=configuration.max_tokens,
+            temperature=configuration.temperature,
+            input_tokens=trace.prompt_tokens,
+            output_tokens=trace.completion_tokens,
+            error=trace.error,
+            spans=state.get("spans") or [],
+        )
+    )
 
 
 def _maybe_score_later(*, trace_id: str) -> None:

@@ -20,7 +20,7 @@ def traced(name: str) -> Callable[[NodeFn], NodeFn]:
     def decorate(node: NodeFn) -> NodeFn:
         @functools.wraps(node)
         async def run(state: dict[str, Any], runtime: Any) -> dict[str, Any]:
-            started = time.perf_counter()
+            started, started_ns = time.perf_counter(), time.time_ns()
             try:
                 result = await node(state, runtime)
             finally:  # a node that failed or was cancelled took its time too
@@ -28,6 +28,7 @@ def traced(name: str) -> Callable[[NodeFn], NodeFn]:
                 GRAPH_NODE_DURATION.labels(name).observe(elapsed_s)
             span = {"node": name, **result.pop("span", {})}
             span["duration_ms"] = round(elapsed_s * 1000, 2)
+            span["started_ns"] = started_ns  # wall clock, for the OpenTelemetry export
             return {**result, "spans": [span]}
 
         return run
