@@ -132,7 +132,14 @@ REDIS_EMBEDDED = not env_str("REDIS_URL")
 REDIS_URL = env_str("REDIS_URL") or embedded.redis_url(DATA_DIR)
 
 CELERY_BROKER_URL = REDIS_URL
-CELERY_IMPORTS = ["workers.crawl", "workers.process", "workers.datasets", "workers.training", "workers.rag"]
+CELERY_IMPORTS = [
+    "workers.crawl",
+    "workers.process",
+    "workers.datasets",
+    "workers.training",
+    "workers.rag",
+    "workers.monitoring",
+]
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
@@ -163,6 +170,14 @@ CELERY_TASK_ROUTES = {
     "workers.training.*": {"queue": "training"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Notices for staff (admin banner and email): a source that failed this many crawls in a row; a model backend
+# down for this many minutes; checked this often (beat installs the schedule, editable in the admin).
+NOTICE_CRAWL_FAILURES = env_int("NOTICE_CRAWL_FAILURES", 3)
+NOTICE_BACKEND_DOWN_MINUTES = env_int("NOTICE_BACKEND_DOWN_MINUTES", 10)
+NOTICE_CHECK_INTERVAL_S = env_int("NOTICE_CHECK_INTERVAL_S", 60)
+CELERY_BEAT_SCHEDULE = {
+    "operations-notices": {"task": "workers.monitoring.notices_check", "schedule": float(NOTICE_CHECK_INTERVAL_S)},
+}
 CELERY_TIMEZONE = env_str("TIME_ZONE", "UTC")
 
 # --- Crawling -----------------------------------------------------------------
@@ -310,6 +325,17 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # processes of one installation (the data volume in docker-compose); empty it only while all are stopped.
 PROMETHEUS_MULTIPROC_DIR = Path(env_str("PROMETHEUS_MULTIPROC_DIR") or DATA_DIR / "prometheus")
 use_multiprocess_dir(PROMETHEUS_MULTIPROC_DIR)
+
+# Mail (notices to staff): SMTP when EMAIL_HOST is set, else written to the log of the process that sends it.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "twinsite@localhost")
 
 # Django's cache, in the broker's Redis (the API's throttles count there too, through apps.core.counters).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.documents.models import Chunk, Document
-from apps.monitoring.models import EvalRun, Span, Trace
+from apps.monitoring.models import EvalRun, Notice, Span, Trace
 from apps.sources.models import CrawlRun
 
 
@@ -254,6 +254,11 @@ def crawl_failures_in_a_row() -> dict[int, int]:
 def chunks_unembedded_oldest() -> datetime | None:
     """When the chunk that has waited longest for its embedding was made (None: none waits)."""
     return Chunk.objects.filter(embedding__isnull=True).aggregate(oldest=Min("created_at"))["oldest"]
+
+
+def notices_shown() -> list[Notice]:
+    """The notices staff see in the admin's banner: raised, not resolved, not muted."""
+    return list(Notice.objects.filter(raised_at__isnull=False, resolved_at__isnull=True, muted=False)[:10])
 
 
 def answer_check_record(*, model: str, last: int) -> list[bool]:

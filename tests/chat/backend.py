@@ -1,6 +1,7 @@
 """A model backend over real HTTP on 127.0.0.1 that streams a scripted answer at a set pace, for stream faults.
 
-It speaks the chat completions API that both remote providers use (TGI's /v1 and OpenAI-compatible servers):
+It speaks the chat completions API that both remote providers use (TGI's /v1 and OpenAI-compatible servers),
+and answers their health probes (GET /health, /v1/models):
 a streamed request gets ``answer`` word by word, ``pace_s`` apart, as chunked Server-Sent Events; a request
 that is not streamed gets ``reply``. ``drop_after`` words in, it closes the connection without ending the
 chunked body, as a backend that crashes or restarts does. It records how many words it sent and when the
@@ -40,6 +41,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def do_GET(self) -> None:  # TGI's /health and the model list: what a health probe reads
+        if self.path not in ("/health", "/v1/models"):
+            self.send_error(404)
+            return
+        data = json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")

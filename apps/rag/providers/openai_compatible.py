@@ -61,6 +61,11 @@ class OpenAICompatibleProvider:
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
 
+    def probe(self) -> None:
+        """Raise ProviderError unless the server answers its model list (no tokens spent)."""
+        with self._backend_errors():
+            self._client.models.list()
+
     @contextmanager
     def _backend_errors(self) -> Iterator[None]:
         where = f"The OpenAI-compatible server at {self.base_url}"

@@ -103,6 +103,13 @@ class TGIProvider:
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
 
+    def probe(self) -> None:
+        """Raise ProviderError unless TGI's /health says it is ready (it answers 503 while loading)."""
+        with self._backend_errors():
+            response = self._client._http.get(f"{self.url}/health")
+            if response.status_code >= 400:
+                raise _status_error(f"The TGI server at {self.url}", response.status_code, "")
+
     @contextmanager
     def _backend_errors(self) -> Iterator[None]:
         where = f"The TGI server at {self.url}"
