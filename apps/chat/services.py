@@ -2,15 +2,16 @@
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
-from apps.chat.errors import envelope
+from apps.chat.errors import DATABASE_DOWN, DATABASE_DOWN_ERRORS, database_down, envelope
 from apps.chat.models import Conversation, Feedback, Message
 from apps.monitoring.models import Trace
 from apps.rag.configuration import RagConfiguration
@@ -18,6 +19,8 @@ from apps.rag.providers import ProviderError, ProviderUnavailable
 from apps.rag.services import RagAnswer, rag_run
 from apps.sources.selectors import readable_author_ids
 from lib.errors import TwinsiteError
+
+logger = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 6
 STOP_WAIT_S = 5.0  # how long a stopped stream waits for its graph run to record its trace
@@ -155,7 +158,10 @@ async def chat_reply_stream(
     finally:
         if result is None:
             await _stopped(run)
-            await sync_to_async(chat_turn_interrupted)(turn=turn, text="".join(written), trace_id=trace_id)
+            try:
+                await sync_to_async(chat_turn_interrupted)(turn=turn, text="".join(written), trace_id=trace_id)
+            except DatabaseError as exc:  # the database is down too: the reason the answer stopped stands
+                logger.warning("The partial answer could not be kept: %s", exc.__class__.__name__)
     answer = await sync_to_async(chat_turn_finish)(turn=turn, result=result)
     yield ChatReply(answer, result)
 
@@ -175,6 +181,9 @@ async def chat_reply_events(*, turn: ChatTurn, configuration: RagConfiguration |
         yield _event("error", envelope("model_unavailable", str(exc)))
     except ProviderError as exc:
         yield _event("error", envelope("model_error", str(exc)))
+    except DATABASE_DOWN_ERRORS as exc:
+        database_down(exc)
+        yield _event("error", envelope("database_unavailable", DATABASE_DOWN))
 
 
 def chat_payload(*, turn: ChatTurn, answer: Message, result: RagAnswer) -> dict:

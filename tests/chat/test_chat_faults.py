@@ -1,22 +1,26 @@
-"""Streamed answers that do not finish: a client that hangs up, a model backend that dies part-way.
+"""Chats that meet a fault: a client that hangs up, a model backend that dies part-way, PostgreSQL restarting.
 
 A real uvicorn serves the site; the model backend is a real HTTP server on 127.0.0.1 (tests/chat/backend.py)
 behind the OpenAI-compatible provider, streaming sentences of the corpus so that the groundedness check lets
 them through. Both chat APIs are exercised: /api/v1/chat (``event:`` SSE) and /v1/chat/completions (OpenAI's).
+The server reaches PostgreSQL through a proxy that can go through a restart (tests/chat/dbproxy.py).
 """
 
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from django.db import connection
 
 from apps.chat.keys import api_key_create
 from apps.chat.models import Message
 from apps.monitoring.models import Trace
 from tests.asgi import asgi_server
 from tests.chat.backend import ScriptedBackend, serve_backend
+from tests.chat.dbproxy import PostgresProxy, postgres_proxy
 from tests.rag.corpus import POSTS, crawl_corpus, write_corpus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,11 +36,19 @@ def backend() -> Iterator[ScriptedBackend]:
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker, backend, tmp_path_factory) -> Iterator[str]:
+def database(django_db_setup) -> Iterator[PostgresProxy]:
+    host, port = connection.settings_dict["HOST"], connection.settings_dict["PORT"] or 5432
+    with postgres_proxy(Path(host) / f".s.PGSQL.{port}") as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker, backend, database, tmp_path_factory) -> Iterator[str]:
     with (
         django_db_blocker.unblock(),
         asgi_server(
-            tmp_path_factory.mktemp("stream-faults"),
+            tmp_path_factory.mktemp("chat-faults"),
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:{database.port}/twinsite",
             LLM_PROVIDER="openai",
             OPENAI_BASE_URL=f"{backend.base_url}/v1",
             LLM_TIMEOUT_S="10",
@@ -150,3 +162,30 @@ def test_a_backend_that_dies_mid_answer_ends_the_stream_with_an_error_and_keeps_
 
     detail = httpx.get(f"{server}/api/v1/conversations/{kept.conversation_id}", headers=headers, timeout=30).json()
     assert [(m["role"], m["incomplete"]) for m in detail["messages"]] == [("user", False), ("assistant", True)]
+
+
+def test_postgresql_restarting_during_a_chat_is_a_503_then_chat_works_again_without_a_restart(
+    server, backend, headers, database
+):
+    path, body, events = ENDPOINTS["native"]
+    _script(backend, answer=" ".join(SENTENCES * 2), pace_s=0.01, drop_after=None)
+    with httpx.stream("POST", f"{server}{path}", json=body(QUESTION), headers=headers, timeout=60) as response:
+        received = events(response)
+        assert next(kind for kind, _ in received) == "token"
+        database.restart()  # mid-answer: every connection dropped, new ones refused
+        rest = list(received)
+    assert rest[-1][0] == "error" and rest[-1][1]["error"]["code"] == "database_unavailable"
+
+    while_down = httpx.post(f"{server}/api/v1/chat", json={"message": QUESTION}, headers=headers, timeout=60)
+    assert while_down.status_code == 503 and while_down.headers["Retry-After"] == "30"
+    assert while_down.json() == {
+        "error": {"code": "database_unavailable", "message": "The database is not answering; try again shortly."}
+    }
+    models = httpx.get(f"{server}/v1/models", headers=headers, timeout=60)
+    assert models.status_code == 503 and models.json()["error"]["code"] == "database_unavailable"
+
+    database.restore()
+    _script(backend, answer=SENTENCES[0], pace_s=0.0, drop_after=None)
+    again = httpx.post(f"{server}/api/v1/chat", json={"message": QUESTION}, headers=headers, timeout=60)
+    assert again.status_code == 200, again.text
+    assert again.json()["answer"] == SENTENCES[0].removesuffix(".") + " [1]."
