@@ -3,18 +3,22 @@
 import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from lib.telemetry.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
 UNMATCHED = "unmatched"  # no URL pattern matched (a 404 for an unknown path): one label for all of them
+STATIC = "static"  # files WhiteNoise served before any URL pattern was tried
 
 
 def _route(request: HttpRequest) -> str:
     """The URL pattern that matched (``api/v1/conversations/<uuid:conversation_id>``), never the path itself:
     paths carry ids and whatever a client invents, which would make a label value per request."""
     match = getattr(request, "resolver_match", None)
-    return match.route if match is not None and match.route else UNMATCHED
+    if match is not None and match.route:
+        return match.route
+    return STATIC if request.path.startswith(settings.STATIC_URL) else UNMATCHED
 
 
 def _observe(request: HttpRequest, response: HttpResponseBase, started: float) -> None:

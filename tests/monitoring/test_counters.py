@@ -96,6 +96,7 @@ def test_api_responses_are_counted_by_route_pattern_and_status_and_throttles_by_
     api.get("/api/v1/conversations/00000000-0000-0000-0000-000000000000")  # the first of the three allowed
     statuses = [api.get("/api/v1/authors").status_code for _ in range(3)]
     api.get("/api/v1/no-such-thing")
+    api.get("/static/no-such-file.css")
     response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token")
 
     assert statuses == [200, 200, 429] and response.status_code == 200
@@ -107,6 +108,7 @@ def test_api_responses_are_counted_by_route_pattern_and_status_and_throttles_by_
         ("twinsite_http_requests_total", {**authors, "status": "429"}, 1),
         ("twinsite_http_requests_total", conversation, 1),
         ("twinsite_http_requests_total", {"route": "unmatched", "method": "GET", "status": "404"}, 1),
+        ("twinsite_http_requests_total", {"route": "static", "method": "GET", "status": "404"}, 1),
         ("twinsite_http_request_duration_seconds_count", authors, 3),
         ("twinsite_throttled_requests_total", {"scope": "api"}, 1),
     ]:
