@@ -16,6 +16,7 @@ import dj_database_url
 from apps.core import embedded
 from lib.errors import ConfigurationError
 from lib.precision import PRECISIONS
+from lib.telemetry.metrics import use_multiprocess_dir
 from twinsite.env import data_dir, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.monitoring.middleware.RequestMetricsMiddleware",  # first: it sees every response, whoever made it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,7 +132,14 @@ REDIS_EMBEDDED = not env_str("REDIS_URL")
 REDIS_URL = env_str("REDIS_URL") or embedded.redis_url(DATA_DIR)
 
 CELERY_BROKER_URL = REDIS_URL
-CELERY_IMPORTS = ["workers.crawl", "workers.process", "workers.datasets", "workers.training", "workers.rag"]
+CELERY_IMPORTS = [
+    "workers.crawl",
+    "workers.process",
+    "workers.datasets",
+    "workers.training",
+    "workers.rag",
+    "workers.monitoring",
+]
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
@@ -161,6 +170,14 @@ CELERY_TASK_ROUTES = {
     "workers.training.*": {"queue": "training"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Notices for staff (admin banner and email): a source that failed this many crawls in a row; a model backend
+# down for this many minutes; checked this often (beat installs the schedule, editable in the admin).
+NOTICE_CRAWL_FAILURES = env_int("NOTICE_CRAWL_FAILURES", 3)
+NOTICE_BACKEND_DOWN_MINUTES = env_int("NOTICE_BACKEND_DOWN_MINUTES", 10)
+NOTICE_CHECK_INTERVAL_S = env_int("NOTICE_CHECK_INTERVAL_S", 60)
+CELERY_BEAT_SCHEDULE = {
+    "operations-notices": {"task": "workers.monitoring.notices_check", "schedule": float(NOTICE_CHECK_INTERVAL_S)},
+}
 CELERY_TIMEZONE = env_str("TIME_ZONE", "UTC")
 
 # --- Crawling -----------------------------------------------------------------
@@ -304,6 +321,21 @@ HEALTH_TIMEOUT_S = float(env_str("HEALTH_TIMEOUT_S", "2"))
 
 # /metrics answers loopback scrapers, and others that send "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Every process (web workers, Celery workers) counts into files here; /metrics sums them. Shared by all the
+# processes of one installation (the data volume in docker-compose); empty it only while all are stopped.
+PROMETHEUS_MULTIPROC_DIR = Path(env_str("PROMETHEUS_MULTIPROC_DIR") or DATA_DIR / "prometheus")
+use_multiprocess_dir(PROMETHEUS_MULTIPROC_DIR)
+
+# Mail (notices to staff): SMTP when EMAIL_HOST is set, else written to the log of the process that sends it.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "twinsite@localhost")
 
 # Django's cache, in the broker's Redis (the API's throttles count there too, through apps.core.counters).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

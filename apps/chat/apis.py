@@ -123,6 +123,9 @@ class MessageSerializer(serializers.Serializer):
     role = serializers.CharField()
     content = serializers.CharField()
     citations = serializers.JSONField()
+    incomplete = serializers.BooleanField(
+        help_text="An answer cut short (the model backend failed, or the client left): what was written so far."
+    )
     created_at = serializers.DateTimeField()
 
 

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -15,6 +16,9 @@ from lib.redaction import url_redact
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 30
+# The database is down or restarting (refused, dropped, timed out): a 503 to retry, not a bug in a query.
+DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
+DATABASE_DOWN = "The database is not answering; try again shortly."
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "not_authenticated",
@@ -47,7 +51,16 @@ def _first_problem(detail, path: str = "") -> tuple[str | None, str]:
     return path or None, str(detail)
 
 
+def database_down(exc: Exception) -> None:
+    logger.warning("The database is not answering: %s", exc.__class__.__name__)
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, DATABASE_DOWN_ERRORS):
+        database_down(exc)
+        response = Response(envelope("database_unavailable", DATABASE_DOWN), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     if isinstance(exc, ProviderUnavailable):
         response = Response(envelope("model_unavailable", str(exc)), status=status.HTTP_503_SERVICE_UNAVAILABLE)
         response["Retry-After"] = str(RETRY_AFTER_S)

@@ -90,6 +90,8 @@ class Message(models.Model):
     content = models.TextField()
     citations = models.JSONField(default=list, blank=True)
     trace = models.ForeignKey("monitoring.Trace", null=True, blank=True, on_delete=models.SET_NULL)
+    # An answer cut short (the model backend failed, or the client hung up): the text is what was written so far.
+    incomplete = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,22 +2,28 @@
 
 import asyncio
 import json
+import logging
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
-from apps.chat.errors import envelope
+from apps.chat.errors import DATABASE_DOWN, DATABASE_DOWN_ERRORS, database_down, envelope
 from apps.chat.models import Conversation, Feedback, Message
+from apps.monitoring.models import Trace
 from apps.rag.configuration import RagConfiguration
 from apps.rag.providers import ProviderError, ProviderUnavailable
 from apps.rag.services import RagAnswer, rag_run
 from apps.sources.selectors import readable_author_ids
 from lib.errors import TwinsiteError
 
+logger = logging.getLogger(__name__)
+
 HISTORY_MESSAGES = 6
+STOP_WAIT_S = 5.0  # how long a stopped stream waits for its graph run to record its trace
 
 
 @dataclass(frozen=True)
@@ -102,17 +108,60 @@ class ChatReply:
     result: RagAnswer
 
 
+def chat_turn_interrupted(*, turn: ChatTurn, text: str, trace_id: uuid.UUID) -> Message | None:
+    """Keep what the twin had written of an answer cut short (its backend failed, or the client hung up),
+    marked incomplete and linked to the run's trace. Nothing is kept when nothing was written."""
+    if not text:
+        return None
+    traced = Trace.objects.filter(pk=trace_id).exists()  # a database that failed may have kept no trace
+    return Message.objects.create(
+        conversation=turn.conversation,
+        role=Message.Role.ASSISTANT,
+        content=text,
+        trace_id=trace_id if traced else None,
+        incomplete=True,
+    )
+
+
+async def _stopped(run: asyncio.Future) -> None:
+    """Cancel a graph run that is still going and wait (a few seconds at most) while it records its trace."""
+    if not run.done():
+        run.cancel()
+        await asyncio.wait([run], timeout=STOP_WAIT_S)
+    if run.done() and not run.cancelled():
+        run.exception()  # retrieved: the caller already has the error, if any
+
+
 async def chat_reply_stream(
     *, turn: ChatTurn, configuration: RagConfiguration | None = None
 ) -> AsyncIterator[str | ChatReply]:
     """The answer's tokens as the model writes them, then the stored answer. A failing backend raises
-    ProviderError (ProviderUnavailable when it is down) after the tokens that came before the failure."""
+    ProviderError (ProviderUnavailable when it is down) after the tokens that came before the failure.
+
+    An answer that does not finish (the backend failed, or the reader stopped: a client that hangs up cancels
+    the task reading this) keeps its tokens so far as an incomplete message; a reader that stops also stops
+    the graph, whose trace then says the client disconnected.
+    """
     tokens: asyncio.Queue[str | None] = asyncio.Queue()
-    run = asyncio.ensure_future(rag_run(**_rag_kwargs(turn, configuration), on_token=tokens.put_nowait))
+    written: list[str] = []
+    trace_id = uuid.uuid4()
+    run = asyncio.ensure_future(
+        rag_run(**_rag_kwargs(turn, configuration), on_token=tokens.put_nowait, trace_id=trace_id)
+    )
     run.add_done_callback(lambda _: tokens.put_nowait(None))
-    while (token := await tokens.get()) is not None:
-        yield token
-    result = run.result()
+    result = None
+    try:
+        while (token := await tokens.get()) is not None:
+            written.append(token)
+            yield token
+        result = run.result()
+    finally:
+        if result is None:
+            await _stopped(run)
+            try:
+                await sync_to_async(chat_turn_interrupted)(turn=turn, text="".join(written), trace_id=trace_id)
+            except DatabaseError as exc:  # the database is down too: the reason the answer stopped stands
+                logger.warning("The partial answer could not be kept: %s", exc.__class__.__name__)
     answer = await sync_to_async(chat_turn_finish)(turn=turn, result=result)
     yield ChatReply(answer, result)
 
@@ -132,6 +181,9 @@ async def chat_reply_events(*, turn: ChatTurn, configuration: RagConfiguration |
         yield _event("error", envelope("model_unavailable", str(exc)))
     except ProviderError as exc:
         yield _event("error", envelope("model_error", str(exc)))
+    except DATABASE_DOWN_ERRORS as exc:
+        database_down(exc)
+        yield _event("error", envelope("database_unavailable", DATABASE_DOWN))
 
 
 def chat_payload(*, turn: ChatTurn, answer: Message, result: RagAnswer) -> dict:

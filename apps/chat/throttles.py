@@ -4,6 +4,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from apps.core.counters import window_hit
+from lib.telemetry.metrics import THROTTLED_REQUESTS
 
 
 class UserRateThrottle(BaseThrottle):
@@ -29,7 +30,10 @@ class UserRateThrottle(BaseThrottle):
             return True
         hits, remaining_s = counted
         self._wait = remaining_s
-        return hits <= limit
+        if hits > limit:
+            THROTTLED_REQUESTS.labels(scope).inc()
+            return False
+        return True
 
     def wait(self) -> float | None:
         return self._wait

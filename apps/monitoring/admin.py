@@ -5,7 +5,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.monitoring.models import Span, Trace
+from apps.monitoring.models import Notice, Span, Trace
+from apps.monitoring.notices import notice_mute
 
 
 class ReadOnlyAdminMixin:
@@ -109,3 +110,27 @@ class SpanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def trace_link(self, obj: Span) -> str:
         url = reverse("admin:monitoring_trace_change", args=[obj.trace_id])
         return format_html('<a href="{}">{}</a>', url, obj.trace)
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """Notices are raised and resolved by the operations check; staff can only mute or unmute them."""
+
+    list_display = ["kind", "subject", "message", "first_seen_at", "raised_at", "resolved_at", "muted"]
+    list_filter = ["kind", "muted", ("resolved_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["kind", "subject", "message", "first_seen_at", "raised_at", "resolved_at", "emailed_at"]
+    fields = [*readonly_fields, "muted"]
+    actions = ["mute", "unmute"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Mute: no banner, no email", permissions=["change"])
+    def mute(self, request: HttpRequest, queryset) -> None:
+        for notice in queryset:
+            notice_mute(notice=notice)
+
+    @admin.action(description="Unmute", permissions=["change"])
+    def unmute(self, request: HttpRequest, queryset) -> None:
+        for notice in queryset:
+            notice_mute(notice=notice, muted=False)

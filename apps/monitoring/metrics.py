@@ -1,10 +1,13 @@
-"""Prometheus metrics, read from the database at scrape time.
+"""Prometheus metrics: counters and histograms that every process counts, and gauges read at scrape time.
 
-Why the database and not in-process counters: requests are served by several uvicorn workers
-and traced by whichever process ran the graph, while crawl and embed work happens in Celery
-worker processes. A counter kept in one process would count only that process's share (and
-reset with it); the Trace, Span, Document, Chunk and CrawlRun rows are the one record that
-every process writes to, so every scrape of any worker gives the same, complete answer.
+Monotonic counters and histograms (requests by route and status, latencies per route and graph node,
+tokens, provider errors, throttles, crawl pages, task failures) are counted where things happen, in
+whichever uvicorn or Celery process does them, and summed over all of them at scrape time
+(lib.telemetry.metrics): use these with rate() and for alerts (deploy/prometheus/alerts.yml). The state
+right now (queues, embedding lag, failing sources, the production model) is in apps.monitoring.operations.
+
+The rolling 24-hour gauges below, read from the database, feed the dashboard: the Trace, Span, Document,
+Chunk and CrawlRun rows are the one record every process writes to, so every scrape gives the same answer.
 
 Why the last 24 hours, exposed as gauges: the trace-derived metrics (requests, errors, tokens,
 latency histograms) cover requests of the last 24 hours, which the index on Trace.created_at
@@ -28,7 +31,9 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from apps.monitoring.operations import OperationsCollector
 from apps.monitoring.selectors import LatencyGroup, node_latency_groups, pipeline_backlog, request_latency_groups
+from lib.telemetry.metrics import live_collector
 
 WINDOW = timedelta(hours=24)
 # The classic text format: what generate_latest writes and every Prometheus version reads.
@@ -123,8 +128,11 @@ class TwinsiteCollector(Collector):
 
 
 def metrics_exposition(*, now: datetime | None = None) -> bytes:
-    """The Prometheus text exposition of every Twinsite metric."""
+    """The Prometheus text exposition of every Twinsite metric: the counters and histograms every process
+    counted (lib.telemetry.metrics), the state right now (apps.monitoring.operations), the 24-hour gauges."""
     # A fresh registry per scrape: no process-local state, and no describe() query at registration.
     registry = CollectorRegistry(auto_describe=False)
+    registry.register(live_collector())
+    registry.register(OperationsCollector())
     registry.register(TwinsiteCollector(now=now))
     return generate_latest(registry)

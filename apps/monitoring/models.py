@@ -9,12 +9,14 @@ class Trace(models.Model):
     class Status(models.TextChoices):
         OK = "ok", "OK"
         ERROR = "error", "Error"
+        # The caller went away (a streaming client hung up) and the run was stopped part-way.
+        CLIENT_DISCONNECTED = "client_disconnected", "Client disconnected"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=20, default="ask", help_text="What asked: ask, chat, search.")
     question = models.TextField()
     answer = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
     error = models.TextField(blank=True)
     model = models.CharField(max_length=300, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -82,3 +84,37 @@ class EvalRun(models.Model):
 
     def __str__(self) -> str:
         return f"RAG evaluation {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Notice(models.Model):
+    """Something operators should know without opening the admin: a source whose crawls keep failing, or a
+    model backend that has been down for a while. Shown as a banner to staff and emailed once when raised.
+
+    A condition is tracked from when it is first seen; it is *raised* once it has lasted long enough
+    (NOTICE_* settings), and resolved when it ends. Muting hides it and stops the email; a new occurrence
+    after it resolved is a new notice.
+    """
+
+    class Kind(models.TextChoices):
+        CRAWL_FAILING = "crawl_failing", "Crawls keep failing"
+        BACKEND_DOWN = "backend_down", "Model backend down"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=100, help_text="What it is about: a source id, a provider name.")
+    message = models.TextField()
+    first_seen_at = models.DateTimeField(help_text="When the condition was first seen.")
+    raised_at = models.DateTimeField(null=True, blank=True, help_text="When it had lasted long enough to tell.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    muted = models.BooleanField(default=False, help_text="Muted: no banner and no email for this notice.")
+
+    class Meta:
+        ordering = ["-first_seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"], condition=models.Q(resolved_at__isnull=True), name="notice_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"

@@ -3,13 +3,27 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, DateTimeField, DurationField, F, FloatField, Func, Min, Q, Sum, Value
+from django.db.models import (
+    Avg,
+    Count,
+    DateTimeField,
+    DurationField,
+    F,
+    FloatField,
+    Func,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.aggregates import Aggregate
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.documents.models import Chunk, Document
-from apps.monitoring.models import EvalRun, Span, Trace
+from apps.monitoring.models import EvalRun, Notice, Span, Trace
 from apps.sources.models import CrawlRun
 
 
@@ -215,6 +229,36 @@ def pipeline_backlog() -> PipelineBacklog:
         chunks_unembedded=Chunk.objects.filter(embedding__isnull=True).count(),
         crawl_runs={status: by_status.get(status, 0) for status in CrawlRun.Status.values},
     )
+
+
+def crawl_failures_in_a_row() -> dict[int, int]:
+    """Per active source whose latest crawls failed: how many finished runs failed since its last run that
+    stored anything (succeeded or partly failed), by source id. Sources doing fine are left out."""
+    stored = (CrawlRun.Status.SUCCEEDED, CrawlRun.Status.PARTIAL)
+    last_stored = (
+        CrawlRun.objects.filter(source=OuterRef("source"), status__in=stored, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values("finished_at")[:1]
+    )
+    failing = (
+        CrawlRun.objects.filter(status=CrawlRun.Status.FAILED, source__active=True, finished_at__isnull=False)
+        .annotate(last_stored=Subquery(last_stored))
+        .filter(Q(last_stored__isnull=True) | Q(finished_at__gt=F("last_stored")))
+        .order_by()
+        .values_list("source_id")
+        .annotate(Count("id"))
+    )
+    return dict(failing)
+
+
+def chunks_unembedded_oldest() -> datetime | None:
+    """When the chunk that has waited longest for its embedding was made (None: none waits)."""
+    return Chunk.objects.filter(embedding__isnull=True).aggregate(oldest=Min("created_at"))["oldest"]
+
+
+def notices_shown() -> list[Notice]:
+    """The notices staff see in the admin's banner: raised, not resolved, not muted."""
+    return list(Notice.objects.filter(raised_at__isnull=False, resolved_at__isnull=True, muted=False)[:10])
 
 
 def answer_check_record(*, model: str, last: int) -> list[bool]:

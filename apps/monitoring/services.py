@@ -1,5 +1,6 @@
 """Writes of traces (one per request through the RAG graph, a span per node) and of RAG evaluation runs."""
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -12,13 +13,24 @@ _SPAN_FIELDS = ("model", "input_size", "prompt_tokens", "completion_tokens", "ch
 
 
 @transaction.atomic
-def trace_record(*, kind: str, question: str, state: dict[str, Any], total_ms: float, error: str = "") -> Trace:
+def trace_record(
+    *,
+    kind: str,
+    question: str,
+    state: dict[str, Any],
+    total_ms: float,
+    error: str = "",
+    status: str = "",
+    trace_id: uuid.UUID | None = None,
+) -> Trace:
+    """The run's trace, with its id when the caller chose one. ``status`` defaults to error when there is one."""
     trace = Trace.objects.create(
+        **({"id": trace_id} if trace_id else {}),
         kind=kind,
         question=question,
         answer=state.get("answer", ""),
         answer_kind=state.get("answer_kind", ""),
-        status=Trace.Status.ERROR if error else Trace.Status.OK,
+        status=status or (Trace.Status.ERROR if error else Trace.Status.OK),
         error=url_redact(error),
         model=state.get("model", ""),
         prompt_tokens=state.get("prompt_tokens"),

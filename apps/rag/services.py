@@ -1,7 +1,9 @@
 """Asking the twin: run the graph, stream its tokens, record the trace; score a share of live answers."""
 
+import asyncio
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,10 +16,12 @@ from django.db import transaction
 from apps.documents.models import Chunk
 from apps.monitoring.models import Trace
 from apps.monitoring.services import trace_faithfulness_record, trace_record
-from apps.rag.components import scorer_for
+from apps.rag.components import provider_name, scorer_for
 from apps.rag.configuration import RagConfiguration
 from apps.rag.faithfulness import answer_faithfulness
 from apps.rag.graph import graph, search_graph
+from lib.telemetry import tracing
+from lib.telemetry.metrics import LLM_TOKENS, RAG_RUN_DURATION, RAG_RUNS
 
 SCORE_FAITHFULNESS_TASK = "workers.rag.score_faithfulness"
 
@@ -44,30 +48,81 @@ class RagSearch:
     trace_id: str
 
 
-async def _traced_run(compiled, state: dict[str, Any], *, configuration, kind: str, on_token=None) -> tuple[dict, str]:
-    """Run a compiled graph; every run, failed or not, leaves a trace. Returns the final state and trace id."""
-    started = time.perf_counter()
+async def _traced_run(
+    compiled, state: dict[str, Any], *, configuration, kind: str, on_token=None, trace_id: uuid.UUID | None = None
+) -> tuple[dict, str]:
+    """Run a compiled graph; every run, failed, cancelled or not, leaves a trace. Returns the final state and
+    trace id. A run cancelled by its caller (a streaming client that hung up) is traced as client_disconnected;
+    one that did not finish keeps the answer streamed so far as the trace's answer."""
+    started, started_ns = time.perf_counter(), time.time_ns()
     question = state["question"]
+    streamed: list[str] = []
+
+    async def record(**outcome: Any) -> Trace:
+        final = state if state.get("answer") or not streamed else {**state, "answer": "".join(streamed)}
+        elapsed_s = time.perf_counter() - started
+        trace = await sync_to_async(trace_record)(
+            kind=kind, question=question, state=final, total_ms=elapsed_s * 1000, trace_id=trace_id, **outcome
+        )
+        _count_run(kind=kind, status=trace.status, elapsed_s=elapsed_s, state=final, configuration=configuration)
+        _export_run(trace=trace, started_ns=started_ns, state=final, configuration=configuration)
+        return trace
+
     try:
         async for mode, chunk in compiled.astream(
             state, context=configuration or RagConfiguration(), stream_mode=["custom", "values"]
         ):
             if mode == "values":
                 state = chunk
-            elif on_token is not None and "token" in chunk:
-                on_token(chunk["token"])
-    except Exception as exc:
-        error = f"{exc.__class__.__name__}: {exc}"
-        await sync_to_async(trace_record)(
-            kind=kind, question=question, state=state, total_ms=(time.perf_counter() - started) * 1000, error=error
-        )
+            elif "token" in chunk:
+                streamed.append(chunk["token"])
+                if on_token is not None:
+                    on_token(chunk["token"])
+    except asyncio.CancelledError:
+        # Shielded: the trace is written even if the caller cancels again while it is.
+        gone = "The client disconnected before the answer was complete."
+        await asyncio.shield(record(status=Trace.Status.CLIENT_DISCONNECTED, error=gone))
         raise
-    trace = await sync_to_async(trace_record)(
-        kind=kind, question=question, state=state, total_ms=(time.perf_counter() - started) * 1000
-    )
+    except Exception as exc:
+        await record(error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    trace = await record()
     if kind == "chat" and state.get("contexts") and state.get("answer_kind") != "no_answer":
         await sync_to_async(_maybe_score_later)(trace_id=str(trace.pk))
     return state, str(trace.pk)
+
+
+def _count_run(*, kind: str, status: str, elapsed_s: float, state: dict, configuration) -> None:
+    RAG_RUNS.labels(kind, status).inc()
+    RAG_RUN_DURATION.labels(kind).observe(elapsed_s)
+    provider = provider_name(configuration or RagConfiguration())
+    for direction, key in (("input", "prompt_tokens"), ("output", "completion_tokens")):
+        if state.get(key):
+            LLM_TOKENS.labels(provider, direction).inc(state[key])
+
+
+def _export_run(*, trace: Trace, started_ns: int, state: dict, configuration) -> None:
+    """The run as an OpenTelemetry trace, when an OTLP endpoint is configured (lib.telemetry.tracing)."""
+    if not tracing.enabled():
+        return
+    configuration = configuration or RagConfiguration()
+    tracing.export_rag_run(
+        tracing.RagRun(
+            trace_id=trace.pk,
+            kind=trace.kind,
+            status=trace.status,
+            started_ns=started_ns,
+            ended_ns=time.time_ns(),
+            provider=provider_name(configuration),
+            model=trace.model,
+            max_tokens=configuration.max_tokens,
+            temperature=configuration.temperature,
+            input_tokens=trace.prompt_tokens,
+            output_tokens=trace.completion_tokens,
+            error=trace.error,
+            spans=state.get("spans") or [],
+        )
+    )
 
 
 def _maybe_score_later(*, trace_id: str) -> None:
@@ -128,8 +183,10 @@ async def rag_run(
     on_token: Callable[[str], None] | None = None,
     kind: str = "ask",
     readable_author_ids: Sequence[int] | None = None,
+    trace_id: uuid.UUID | None = None,
 ) -> RagAnswer:
-    """Answer a question through the graph; every run, failed or not, leaves a trace.
+    """Answer a question through the graph; every run, failed or not, leaves a trace (``trace_id``, when given:
+    a caller that must point at the trace of a run that raised chooses its id).
 
     ``readable_author_ids`` as for rag_search: None (every author) for operators' commands only.
     """
@@ -144,6 +201,7 @@ async def rag_run(
         configuration=configuration,
         kind=kind,
         on_token=on_token,
+        trace_id=trace_id,
     )
     spans = state.get("spans") or []
     return RagAnswer(

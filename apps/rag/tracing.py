@@ -5,6 +5,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lib.telemetry.metrics import GRAPH_NODE_DURATION
+
 NodeFn = Callable[..., Awaitable[dict[str, Any]]]
 
 
@@ -18,10 +20,15 @@ def traced(name: str) -> Callable[[NodeFn], NodeFn]:
     def decorate(node: NodeFn) -> NodeFn:
         @functools.wraps(node)
         async def run(state: dict[str, Any], runtime: Any) -> dict[str, Any]:
-            started = time.perf_counter()
-            result = await node(state, runtime)
+            started, started_ns = time.perf_counter(), time.time_ns()
+            try:
+                result = await node(state, runtime)
+            finally:  # a node that failed or was cancelled took its time too
+                elapsed_s = time.perf_counter() - started
+                GRAPH_NODE_DURATION.labels(name).observe(elapsed_s)
             span = {"node": name, **result.pop("span", {})}
-            span["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            span["duration_ms"] = round(elapsed_s * 1000, 2)
+            span["started_ns"] = started_ns  # wall clock, for the OpenTelemetry export
             return {**result, "spans": [span]}
 
         return run

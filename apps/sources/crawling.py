@@ -32,6 +32,7 @@ from apps.sources.credentials import credentials_open, userinfo_parts
 from apps.sources.models import CrawlRun, Source
 from lib.errors import TwinsiteError
 from lib.redaction import secrets_redact, url_redact
+from lib.telemetry.metrics import CRAWL_PAGES, CRAWL_RUNS_FINISHED
 
 _SAVE_EVERY_S = 1.0  # how often live counts reach the admin
 _LOCK_NAMESPACE = 7301  # advisory-lock key space for crawls: (namespace, source id)
@@ -56,7 +57,23 @@ def _finish(run: CrawlRun, status: str) -> CrawlRun:
     run.status, run.finished_at = status, timezone.now()
     run.save()
     Source.objects.filter(pk=run.source_id).update(last_crawl_status=status, last_crawled_at=run.finished_at)
+    _count_finished(run)
     return run
+
+
+def _count_finished(run: CrawlRun) -> None:
+    """A run's pages are counted once, when it finishes: a redelivered attempt starts its counts over."""
+    CRAWL_RUNS_FINISHED.labels(run.status).inc()
+    pages = {
+        "new": run.documents_new,
+        "changed": run.documents_changed,
+        "unchanged": run.documents_unchanged,
+        "failed": run.pages_failed,
+        "skipped": run.pages_skipped,
+    }
+    for outcome, count in pages.items():
+        if count:
+            CRAWL_PAGES.labels(outcome).inc(count)
 
 
 def crawl_run_fail(*, run_id: int, error: str) -> None:

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 from apps.documents.models import Chunk, Document
+from apps.monitoring.metrics import metrics_exposition
 from apps.sources.models import Source
 from tests.factories import make_author
 from tests.sources.blog import default_posts, write_blog
@@ -45,7 +47,15 @@ def worker(transactional_db):
     process.wait(timeout=30)
 
 
+def counted(name: str, **labels: str) -> float:
+    """A counter as /metrics sums it over every process: the worker counted, this process reads."""
+    samples = text_string_to_metric_families(metrics_exposition().decode())
+    wanted = {(name, tuple(sorted(labels.items())))}
+    return sum(s.value for f in samples for s in f.samples if (s.name, tuple(sorted(s.labels.items()))) in wanted)
+
+
 def test_crawl_through_a_real_worker(worker, tmp_path, serve_dir, capsys):
+    pages_before = {outcome: counted("twinsite_crawl_pages_total", outcome=outcome) for outcome in ("new", "unchanged")}
     folder = tmp_path / "blog"
     write_blog(folder, default_posts())
     base = serve_dir(folder)
@@ -64,3 +74,15 @@ def test_crawl_through_a_real_worker(worker, tmp_path, serve_dir, capsys):
     counts = json.loads(capsys.readouterr().out)
     assert (counts["unchanged"], counts["new"], counts["changed"]) == (4, 0, 0)
     assert set(chunks.values_list("pk", flat=True)) == embedded_ids
+
+    # Counted in the worker's process, summed by this one's /metrics.
+    for outcome in ("new", "unchanged"):
+        assert counted("twinsite_crawl_pages_total", outcome=outcome) - pages_before[outcome] == 4
+    failures = {"task": "workers.crawl.crawl_source"}
+    failures_before = counted("twinsite_task_failures_total", **failures)
+    failed = app.send_task("workers.crawl.crawl_source", args=[987654321], queue="crawl")  # no such crawl run
+    assert isinstance(failed.get(timeout=60, propagate=False), Exception)
+    deadline = time.monotonic() + 10  # Celery stores the result before it signals the failure
+    while counted("twinsite_task_failures_total", **failures) == failures_before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert counted("twinsite_task_failures_total", **failures) - failures_before == 1

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from apps.chat.authentication import ApiKeyAuthentication
-from apps.chat.errors import RETRY_AFTER_S
+from apps.chat.errors import DATABASE_DOWN, DATABASE_DOWN_ERRORS, RETRY_AFTER_S, database_down
 from apps.rag.providers import ProviderError, ProviderUnavailable
 from lib.errors import TwinsiteError
 
@@ -68,7 +68,14 @@ def _first_problem(detail, path: str = "") -> tuple[str | None, str, str]:
     return path or None, str(detail), getattr(detail, "code", None) or "invalid_value"
 
 
+def database_error() -> dict:
+    return openai_error(DATABASE_DOWN, type=SERVER_ERROR, code="database_unavailable")
+
+
 def openai_exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, DATABASE_DOWN_ERRORS):
+        database_down(exc)
+        return Response(database_error(), status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     if isinstance(exc, ProviderError):
         code, body = provider_error(exc)
         response = Response(body, status=code)

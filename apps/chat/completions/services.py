@@ -15,9 +15,10 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
 
-from apps.chat.completions.errors import provider_error
+from apps.chat.completions.errors import database_error, provider_error
 from apps.chat.completions.rendering import sources_text
 from apps.chat.completions.selectors import Twin
+from apps.chat.errors import DATABASE_DOWN_ERRORS, database_down
 from apps.chat.models import Conversation, Message
 from apps.chat.services import ChatReply, ChatTurn, chat_reply, chat_reply_stream, chat_turn_start
 from apps.monitoring.selectors import trace_tokens
@@ -130,6 +131,10 @@ async def completion_chunks(
                 break
     except ProviderError as exc:
         yield _data(provider_error(exc)[1])
+        return
+    except DATABASE_DOWN_ERRORS as exc:
+        database_down(exc)
+        yield _data(database_error())
         return
     usage = await sync_to_async(_usage)(reply.result)
     if options.sources_in_content and (sources := sources_text(reply.result.citations)):

@@ -151,9 +151,14 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
             if checker.should_stop:
                 stop.set()
 
-    async for delta in _deltas(provider.stream(messages, params), stop):
-        draft.append(delta)
-        await take(buffer.feed(delta))
+    try:
+        async for delta in _deltas(provider.stream(messages, params), stop):
+            draft.append(delta)
+            await take(buffer.feed(delta))
+    except BaseException:
+        # Cancelled (the client hung up) or failed: the model stops at its next token instead of writing on.
+        stop.set()
+        raise
     if not stop.is_set():
         await take(buffer.finish())
     text = "".join(draft)

@@ -7,12 +7,15 @@ or computed until the first ``next()``, so errors surface from the iteration
 """
 
 import contextlib
+import functools
+import inspect
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lib.errors import TwinsiteError
+from lib.telemetry.metrics import PROVIDER_CALLS, PROVIDER_ERRORS
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,38 @@ class ProviderError(TwinsiteError):
 
 class ProviderUnavailable(ProviderError):
     """The backend is down: refused, timed out, failed (5xx) or its model cannot be loaded."""
+
+
+def counted(method):
+    """Counts a provider method's calls and failures (lib.telemetry.metrics). A stream stays lazy: it is
+    counted when its iteration starts, and a failure while iterating counts as the call's."""
+
+    def failed(name: str, exc: ProviderError) -> None:
+        PROVIDER_ERRORS.labels(name, "unavailable" if isinstance(exc, ProviderUnavailable) else "rejected").inc()
+
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def stream(self, *args: Any, **kwargs: Any) -> Iterator[str]:
+            PROVIDER_CALLS.labels(self.name).inc()
+            try:
+                yield from method(self, *args, **kwargs)
+            except ProviderError as exc:
+                failed(self.name, exc)
+                raise
+
+        return stream
+
+    @functools.wraps(method)
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        PROVIDER_CALLS.labels(self.name).inc()
+        try:
+            return method(self, *args, **kwargs)
+        except ProviderError as exc:
+            failed(self.name, exc)
+            raise
+
+    return call
 
 
 class GenerationProvider(Protocol):

@@ -17,6 +17,7 @@ from apps.rag.providers.base import (
     ProviderError,
     ProviderUnavailable,
     StopTrimmer,
+    counted,
     message_dicts,
     trim_at_stop,
 )
@@ -41,6 +42,7 @@ class LocalProvider:
         # One generation at a time: a second one would only halve the speed of both.
         self._lock = threading.Lock()
 
+    @counted
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
         inputs = self._prompt(messages, params)
         prompt_tokens = inputs["input_ids"].shape[1]
@@ -58,6 +60,7 @@ class LocalProvider:
             completion_tokens=len(new_tokens),
         )
 
+    @counted
     def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 

@@ -19,6 +19,7 @@ from apps.rag.providers.base import (
     ProviderError,
     ProviderUnavailable,
     backend_detail,
+    counted,
     deltas_from_chunks,
     generation_from_completion,
     message_dicts,
@@ -40,6 +41,7 @@ class OpenAICompatibleProvider:
             base_url=self.base_url, api_key=api_key or NO_KEY, timeout=timeout_s, max_retries=0
         )
 
+    @counted
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
         with self._backend_errors():
             completion = self._client.chat.completions.create(
@@ -47,6 +49,7 @@ class OpenAICompatibleProvider:
             )
         return generation_from_completion(completion, stop=params.stop, model=self.model)
 
+    @counted
     def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
         with self._backend_errors():
             chunks = self._client.chat.completions.create(
@@ -57,6 +60,11 @@ class OpenAICompatibleProvider:
 
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
+
+    def probe(self) -> None:
+        """Raise ProviderError unless the server answers its model list (no tokens spent)."""
+        with self._backend_errors():
+            self._client.models.list()
 
     @contextmanager
     def _backend_errors(self) -> Iterator[None]:

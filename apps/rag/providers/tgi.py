@@ -19,6 +19,7 @@ from apps.rag.providers.base import (
     ProviderError,
     ProviderUnavailable,
     backend_detail,
+    counted,
     deltas_from_chunks,
     generation_from_completion,
     message_dicts,
@@ -84,11 +85,13 @@ class TGIProvider:
         self._timeout_s = timeout_s
         self._client = _TGIClient(self.url, timeout_s=timeout_s)
 
+    @counted
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
         with self._backend_errors():
             output = self._client.chat_completion(messages=message_dicts(messages), **_options(params))
         return generation_from_completion(output, stop=params.stop, model=self.model)
 
+    @counted
     def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
         with self._backend_errors():
             chunks = self._client.chat_completion(messages=message_dicts(messages), stream=True, **_options(params))
@@ -99,6 +102,13 @@ class TGIProvider:
 
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
+
+    def probe(self) -> None:
+        """Raise ProviderError unless TGI's /health says it is ready (it answers 503 while loading)."""
+        with self._backend_errors():
+            response = self._client._http.get(f"{self.url}/health")
+            if response.status_code >= 400:
+                raise _status_error(f"The TGI server at {self.url}", response.status_code, "")
 
     @contextmanager
     def _backend_errors(self) -> Iterator[None]:

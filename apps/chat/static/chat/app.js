@@ -165,6 +165,7 @@
         } else if (turn) {
           turn.answer.textContent = message.content;
           finish(turn, { message_id: message.id, citations: message.citations, answer: message.content });
+          if (message.incomplete) showError(turn, "This answer was cut short: it is what the twin had written when it stopped.");
           turn = null;
         }
       }

@@ -1,0 +1,84 @@
+"""A TCP front on 127.0.0.1 for the embedded PostgreSQL's Unix socket, that can go through a restart.
+
+The test session's PostgreSQL serves every test, so it is not itself restarted: a server process under test
+reaches it through this proxy, and ``restart`` does to that process what a PostgreSQL restart does: every
+open connection is dropped, new ones are refused (nothing listens on the port) until ``restore``.
+"""
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+
+class PostgresProxy:
+    def __init__(self, unix_socket: Path) -> None:
+        self.unix_socket = str(unix_socket)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def listen(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def restart(self) -> None:
+        """Drop every connection and refuse new ones, as a database going down does."""
+        if self._listener is not None:
+            with suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for sock in self._open:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._open.clear()
+
+    def restore(self) -> None:
+        self.listen()  # the same port: the server under test keeps its DATABASE_URL
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by restart
+            upstream = socket.socket(socket.AF_UNIX)
+            try:
+                upstream.connect(self.unix_socket)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        for sock in (source, target):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with self._lock:
+            self._open.discard(source)
+
+
+@contextmanager
+def postgres_proxy(unix_socket: Path) -> Iterator[PostgresProxy]:
+    proxy = PostgresProxy(unix_socket)
+    proxy.listen()
+    try:
+        yield proxy
+    finally:
+        proxy.restart()
