@@ -1,6 +1,8 @@
 """Stages, training, evaluation and the servers' environment, each per author (and one for all authors)."""
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -75,3 +77,10 @@ def test_the_admin_lists_whose_twin_each_version_is_and_what_it_holds(client, cu
     assert '<td class="field-author_label">all authors</td>' in listing
     assert '<td class="field-kind">LoRA adapter (served on its base model)</td>' in listing
     assert "sft-v1" in only_ada.content.decode() and "sft-v2" not in only_ada.content.decode()
+
+
+def test_train_for_an_author_takes_their_latest_export_or_says_there_is_none(people, exports):
+    with pytest.raises(CommandError, match="--dataset: Give a dataset version: there is no preference export of Ada"):
+        call_command("train", "--stage", "dpo", "--author", "Ada", "--queue")
+    with pytest.raises(CommandError, match="--dataset: instruct-v2 is not an export of Ada's data"):
+        call_command("train", "--stage", "sft", "--author", "Ada", "--dataset", "instruct-v2", "--queue")
