@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from apps.rag.providers.base import (
     message_dicts,
     trim_at_stop,
 )
+from apps.rag.providers.local_models import AdaptersOff, LoadedBase, adapter_base, model_load, precision_choose
 from lib.errors import ModelUnavailable
 from lib.packaged_models import packaged_model_dir
 from lib.production_pointer import is_adapter_dir
@@ -35,16 +36,6 @@ from lib.production_pointer import is_adapter_dir
 logger = logging.getLogger(__name__)
 
 _DECODE = {"skip_special_tokens": True}
-
-
-@dataclass
-class _Base:
-    """One model in memory, and the PEFT adapters loaded into it (PEFT name -> directory)."""
-
-    directory: Path
-    tokenizer: Any
-    model: Any  # a PeftModel once an adapter is loaded
-    adapters: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,8 +62,8 @@ class LocalProvider:
             raise ProviderUnavailable(str(exc)) from exc
         self.model = str(model_dir)
         self._cache_dir = cache_dir
-        self.precision = _precision(precision)
-        self._bases: dict[Path, _Base] = {}
+        self.precision = precision_choose(precision)
+        self._bases: dict[Path, LoadedBase] = {}
         self._routes: dict[str, _Route] = {}
         # One generation at a time: a second one would only halve the speed of both. Adapter changes wait too.
         self._lock = threading.Lock()
@@ -188,7 +179,7 @@ class LocalProvider:
             model.set_adapter(route.adapter)
             return nullcontext(model)
         if self._bases[route.base].adapters:
-            return _AdaptersOff(model)
+            return AdaptersOff(model)
         return nullcontext(model)
 
     def _route_load(self, name: str, directory: Path) -> _Route:
@@ -198,7 +189,7 @@ class LocalProvider:
         if not is_adapter_dir(directory):
             self._base(directory)
             return _Route(base=directory, adapter=None, served=str(directory))
-        base = self._base(_adapter_base(directory, self._cache_dir))
+        base = self._base(adapter_base(directory, self._cache_dir))
         peft_name = f"{name or 'default'}--{directory.name}".replace(".", "_")
         try:
             if not base.adapters:
@@ -225,10 +216,10 @@ class LocalProvider:
             base.model.delete_adapter(route.adapter)
             del base.adapters[route.adapter]
 
-    def _base(self, directory: Path) -> _Base:
+    def _base(self, directory: Path) -> LoadedBase:
         if directory not in self._bases:
-            tokenizer, model = _load(directory, self.precision)
-            self._bases[directory] = _Base(directory=directory, tokenizer=tokenizer, model=model)
+            tokenizer, model = model_load(directory, self.precision)
+            self._bases[directory] = LoadedBase(directory=directory, tokenizer=tokenizer, model=model)
         return self._bases[directory]
 
     def _prompt(self, route: _Route, messages: list[ChatMessage], params: GenerationParams) -> Any:
@@ -259,72 +250,3 @@ class LocalProvider:
             # Stop early instead of generating text that is trimmed anyway.
             kwargs.update(stop_strings=list(params.stop), tokenizer=tokenizer)
         return kwargs
-
-
-class _AdaptersOff:
-    """The PeftModel with every adapter off for the block: the base model answers."""
-
-    def __init__(self, model: Any) -> None:
-        self.model, self._off = model, model.disable_adapter()
-
-    def __enter__(self) -> Any:
-        self._off.__enter__()
-        return self.model
-
-    def __exit__(self, *exc: object) -> None:
-        self._off.__exit__(*exc)
-
-
-def _adapter_base(directory: Path, cache_dir: Path) -> Path:
-    """The base model an adapter was trained on (adapter_config.json), found here.
-
-    The packaged SmolLM2 is recorded by the path it had where training ran: where that is gone (another
-    machine, another cache), the packaged model in this cache stands in when its directory name matches.
-    """
-    import json
-
-    try:
-        recorded = json.loads((directory / "adapter_config.json").read_text())["base_model_name_or_path"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ProviderUnavailable(f"The adapter at {directory} names no base model: {exc}") from exc
-    base = Path(recorded)
-    if base.is_dir():
-        return base
-    packaged = packaged_model_dir(cache_dir)
-    if base.name == packaged.name:
-        return packaged
-    raise ProviderUnavailable(f"The base model {recorded} of the adapter at {directory} is not here.")
-
-
-def _precision(preference: str) -> str:
-    import torch
-
-    from lib.precision import precision_for
-
-    return precision_for("cuda" if torch.cuda.is_available() else "cpu", preference)
-
-
-def _load(model_dir: Path, precision: str) -> tuple[Any, Any]:
-    """Tokenizer and model from a transformers model directory, on the best device here, in precision
-    (bf16 where the device computes it natively, as lib.precision detects; else fp32)."""
-    if not model_dir.is_dir():
-        raise ProviderUnavailable(f"The local model directory {model_dir} does not exist.")
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from lib.precision import torch_dtype
-
-    cuda = torch.cuda.is_available()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForCausalLM.from_pretrained(
-            model_dir, dtype=torch_dtype(precision), device_map="cuda" if cuda else None
-        )
-    except Exception as exc:  # a missing file, a broken config or corrupt weights: all mean "no model"
-        raise ProviderUnavailable(f"The local model at {model_dir} could not be loaded: {exc}") from exc
-    if not tokenizer.chat_template:
-        raise ProviderUnavailable(f"The local model at {model_dir} has no chat template to build prompts with.")
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model.eval()
-    return tokenizer, model
