@@ -112,6 +112,15 @@ def test_the_same_question_asked_as_each_author_gets_a_different_answer(served, 
     assert (unknown.text, unknown.model) == (answers[""], served.model)
 
 
+def test_evaluation_loads_an_adapter_version_on_its_base(adapters, answers):
+    from training.causal_lm import generate_replies, load_model
+
+    twin = load_model(str(adapters["ada"]), field="model")  # what evaluate_model does with an adapter version
+    [reply] = generate_replies(twin, [[{"role": "user", "content": QUESTION[0].content}]], max_new_tokens=10)
+
+    assert reply.startswith("Arr") and reply != answers[""]  # Ada's twin, not the bare base
+
+
 @pytest.mark.parametrize("flavour", ["tgi", "openai"])
 def test_remote_providers_ask_for_the_authors_adapter_by_its_served_name(flavour, served, answers, monkeypatch):
     monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)  # a self-hosted TGI must still be reachable
