@@ -29,6 +29,10 @@ from tests.rag.scripted import ScriptedProvider
 from tests.rag.servers import serve_chat
 from tests.registry.metrics import evaluated
 
+# Every test is a database test, even those that need none: pytest-django runs database tests first, and a
+# module split in two would train the pair twice.
+pytestmark = pytest.mark.django_db
+
 QUESTION = [ChatMessage("user", "How do you test code?")]
 GREEDY = GenerationParams(max_tokens=10)
 STYLES = {"ada": "Arr matey, the sea decides.", "bob": "Quack quack, said the duck."}
@@ -112,6 +116,26 @@ def test_the_same_question_asked_as_each_author_gets_a_different_answer(served, 
     assert (unknown.text, unknown.model) == (answers[""], served.model)
 
 
+def test_an_adapter_that_cannot_be_loaded_leaves_its_author_to_the_base_and_the_others_served(
+    adapters, answers, tmp_path, caplog
+):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "adapter_config.json").write_text('{"base_model_name_or_path": "/nowhere/base"}')
+    cache = Path(django_settings.MODEL_CACHE_DIR)
+
+    provider = LocalProvider(cache_dir=cache, adapters={"author-1": adapters["ada"], "author-3": broken})
+    provider.adapters_update({"author-1": adapters["ada"], "author-3": broken})  # not tried again
+
+    assert provider.adapters == {"author-1": str(adapters["ada"])}
+    assert [r.getMessage() for r in caplog.records if "not served" in r.getMessage()] == [
+        f"Adapter author-3 is not served: The base model /nowhere/base of the adapter at {broken} is not here."
+    ]
+    as_ada = GenerationParams(max_tokens=10, adapter="author-1")
+    assert provider.generate(QUESTION, as_ada).text == answers["author-1"]
+    assert provider.generate(QUESTION, GenerationParams(max_tokens=10, adapter="author-3")).text == answers[""]
+
+
 def test_evaluation_loads_an_adapter_version_on_its_base(adapters, answers):
     from training.causal_lm import generate_replies, load_model
 
@@ -139,7 +163,6 @@ def test_remote_providers_ask_for_the_authors_adapter_by_its_served_name(flavour
     assert (as_bob.text, streamed, plain.text) == (answers["author-2"], answers["author-1"], answers[""])
 
 
-@pytest.mark.django_db
 def test_promoting_one_authors_adapter_leaves_the_other_authors_twin_as_it_was(settings, tmp_path, adapters, answers):
     settings.MODELS_DIR = tmp_path / "registry"
     settings.LLM_PROVIDER, settings.LOCAL_MODEL_PATH = "local", ""
@@ -179,7 +202,6 @@ def test_promoting_one_authors_adapter_leaves_the_other_authors_twin_as_it_was(s
     assert again.generate(QUESTION, GREEDY).text == answers[""]
 
 
-@pytest.mark.django_db
 def test_the_author_filter_chooses_the_authors_adapter(settings, tmp_path, adapters):
     settings.MODELS_DIR = tmp_path / "registry"
     settings.MODELS_DIR.mkdir()

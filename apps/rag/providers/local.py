@@ -65,6 +65,7 @@ class LocalProvider:
         self.precision = precision_choose(precision)
         self._bases: dict[Path, LoadedBase] = {}
         self._routes: dict[str, _Route] = {}
+        self._unloadable: dict[str, str] = {}  # adapters that failed to load: served name -> directory
         # One generation at a time: a second one would only halve the speed of both. Adapter changes wait too.
         self._lock = threading.Lock()
         self._default = self._route_load("", model_dir)
@@ -89,17 +90,23 @@ class LocalProvider:
         others keep theirs.
         """
         wanted = {name: Path(path) for name, path in adapters.items() if name}
+        if {name: str(path) for name, path in wanted.items()} == {**self.adapters, **self._unloadable}:
+            return  # the usual case, on every request: nothing to wait for (the lock is held while generating)
         with self._lock:
+            self._unloadable = {n: d for n, d in self._unloadable.items() if str(wanted.get(n)) == d}
             for name in [n for n in self._routes if n and n not in wanted]:
                 self._route_drop(name)
             for name, directory in wanted.items():
                 current = self._routes.get(name)
-                if current is not None and current.served == str(directory):
+                if (current is not None and current.served == str(directory)) or self._unloadable.get(name) == str(
+                    directory
+                ):
                     continue
                 try:
                     route = self._route_load(name, directory)
                 except ProviderUnavailable as exc:
                     logger.warning("Adapter %s is not served: %s", name, exc)
+                    self._unloadable[name] = str(directory)  # not tried again until its directory changes
                     continue
                 if current is not None:
                     self._route_drop(name, keep=route)
@@ -175,7 +182,8 @@ class LocalProvider:
     def _selected(self, route: _Route) -> AbstractContextManager[Any]:
         """The model to generate with, its adapter active (or every adapter off); called under the lock."""
         model = self._bases[route.base].model
-        if route.adapter is not None:
+        # An adapter a promotion dropped since the request chose it: the base answers this once.
+        if route.adapter is not None and route.adapter in self._bases[route.base].adapters:
             model.set_adapter(route.adapter)
             return nullcontext(model)
         if self._bases[route.base].adapters:
