@@ -107,7 +107,7 @@ def test_the_same_question_asked_as_each_author_gets_a_different_answer(served, 
     assert answers["author-1"].startswith("Arr")  # Ada's one sentence, learnt in three steps
     assert served.adapters == {"author-1": str(adapters["ada"]), "author-2": str(adapters["bob"])}
     as_ada = served.generate(QUESTION, GenerationParams(max_tokens=10, adapter="author-1"))
-    assert as_ada.model == str(adapters["ada"])
+    assert as_ada.model == served.served("author-1") == str(adapters["ada"])
     # Back and forth: switching adapters changes nothing in what each answers.
     assert served.generate(QUESTION, GenerationParams(max_tokens=10, adapter="author-2")).text == answers["author-2"]
     assert served.generate(QUESTION, GREEDY).text == answers[""]
@@ -228,7 +228,9 @@ def test_the_author_filter_chooses_the_authors_adapter(settings, tmp_path, adapt
     result = async_to_sync(generate)(state, Runtime(context=context, stream_writer=lambda _: None))
 
     assert recorder.adapters == [f"author-{ada.pk}"]
-    assert result["spans"][0]["details"]["adapter"] == f"author-{ada.pk}"
+    span = result["spans"][0]
+    assert span["details"]["adapter"] == f"author-{ada.pk}"
+    assert result["model"] == span["model"] == f"scripted-local+author-{ada.pk}"  # the trace names the twin
 
 
 class _RecordingProvider(ScriptedProvider):
@@ -241,3 +243,6 @@ class _RecordingProvider(ScriptedProvider):
     def stream(self, messages, params):
         self.adapters.append(params.adapter)
         return super().stream(messages, params)
+
+    def served(self, adapter: str) -> str:
+        return f"{self.model}+{adapter}" if adapter else self.model

@@ -162,17 +162,19 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     if not stop.is_set():
         await take(buffer.finish())
     text = "".join(draft)
+    # The trace names what answered: the author's adapter where the provider serves adapters (served()).
+    served = provider.served(adapter) if hasattr(provider, "served") else provider.model
     prompt_tokens = await asyncio.to_thread(provider.count_tokens, "\n".join(m.content for m in messages))
     completion_tokens = await asyncio.to_thread(provider.count_tokens, text)
     return {
         "draft": text,
         "checks": checker.checks,
         "answer": " ".join(shown),
-        "model": provider.model,
+        "model": served,
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "span": {
-            "model": provider.model,
+            "model": served,
             "input_size": sum(len(m.content) for m in messages),
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,

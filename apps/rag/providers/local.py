@@ -173,6 +173,10 @@ class LocalProvider:
         finally:
             abandoned.set()
 
+    def served(self, adapter: str) -> str:
+        """What answers a request for adapter: its directory, or the default model's."""
+        return self._route(GenerationParams(adapter=adapter)).served
+
     def count_tokens(self, text: str) -> int | None:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 

@@ -57,6 +57,10 @@ class OpenAICompatibleProvider:
             with chunks:  # closes the response, also when the reader stops early
                 yield from deltas_from_chunks(chunks, stop=params.stop)
 
+    def served(self, adapter: str) -> str:
+        """What answers a request for adapter: the adapter's served name, or the model."""
+        return adapter or self.model
+
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
 

@@ -100,6 +100,10 @@ class TGIProvider:
             finally:
                 chunks.close()  # type: ignore[attr-defined]  # a generator: closing it closes the response
 
+    def served(self, adapter: str) -> str:
+        """What answers a request for adapter: the adapter's served name, or the model."""
+        return adapter or self.model
+
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
 
