@@ -58,3 +58,21 @@ def test_the_webui_profile_points_open_webui_at_the_twins_v1_with_the_key_from_a
     example = (ROOT / "webui.env.example").read_text()
     assert "\nOPENAI_API_KEY=\n" in example and "\nWEBUI_SECRET_KEY=\n" in example
     assert "webui.env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_tgi_and_vllm_profiles_serve_the_authors_adapters_from_serving_env_with_optional_quantization():
+    services = _compose()["services"]
+    tgi, vllm = services["tgi"], services["vllm"]
+    assert tgi["profiles"] == ["tgi"] and vllm["profiles"] == ["vllm"]
+    for server in (tgi, vllm):
+        assert server["env_file"] == [{"path": "serving.env", "required": False}]  # manage.py serving_env
+        assert "models:/models:ro" in server["volumes"]
+        assert '"$${MODEL_ID:-/models/production}"' in server["command"][0]
+    assert "$${TGI_QUANTIZE:+--quantize $$TGI_QUANTIZE}" in tgi["command"][0]
+    assert tgi["environment"]["TGI_QUANTIZE"] == "${TGI_QUANTIZE:-}"
+    assert "--enable-lora" in vllm["command"][0]
+    assert "$${VLLM_LORA_MODULES:+--lora-modules $$VLLM_LORA_MODULES}" in vllm["command"][0]
+    assert "$${VLLM_QUANTIZATION:+--quantization $$VLLM_QUANTIZATION}" in vllm["command"][0]
+    # The packaged base model is converted where the servers can load it.
+    assert services["web"]["environment"]["MODEL_CACHE_DIR"].startswith("/models/")
+    assert "serving.env" in (ROOT / ".gitignore").read_text().splitlines()

@@ -38,7 +38,8 @@ def base_model_resolve(name: str, *, cache_dir: Path | None = None) -> str:
         return str(packaged_model_dir(model_cache_dir(cache_dir)))
     path = Path(name).expanduser()
     if path.exists():
-        if not (path / "config.json").is_file():
+        # A LoRA adapter directory loads too: transformers reads its base from adapter_config.json.
+        if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
             raise FileNotFoundError(f"The base model {name} is not a model directory: it has no config.json.")
         return str(path)
     if name.startswith((".", "/", "~")):

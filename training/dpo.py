@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.production_pointer import is_adapter_dir
 from training.base_model import (
     attention_implementation,
     base_model_resolve,
@@ -24,7 +25,7 @@ from training.base_model import (
     precision_detect,
     tokenizer_load,
 )
-from training.config import config_from_args
+from training.config import ConfigError, config_from_args
 from training.data import export_dataset
 from training.merge import trained_model_result
 from training.results import LossRecorder, TrainingResult
@@ -43,6 +44,7 @@ class DpoConfig:
     gradient_accumulation_steps: int = 1
     max_length: int = 1024
     use_lora: bool = True
+    merge: bool = True  # LoRA merged into a standalone model; false: the adapter alone
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
@@ -61,6 +63,9 @@ def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) 
         raise FileNotFoundError("DPO needs the SFT model directory to start from (setting 'model', flag --model).")
     train_dataset = export_dataset(dataset_dir=config.dataset_dir, kind="preference")
     model_path = base_model_resolve(config.model)
+    if is_adapter_dir(Path(model_path)):
+        # Its reference model would be the SFT adapter on its base, which DPOTrainer does not build from a path.
+        raise ConfigError(f"model: {config.model} is a LoRA adapter; DPO starts from a merged SFT model (merge: true).")
     precision = precision_detect(use_lora=config.use_lora)
     attn = config.attn_implementation or attention_implementation(device=precision.device)
     tokenizer = tokenizer_load(model_path)

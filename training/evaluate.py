@@ -57,8 +57,11 @@ class EvalConfig:
 def _check(config: EvalConfig) -> None:
     if not config.model:
         raise EvaluationError("model: the twin model directory is required")
-    if not (Path(config.model) / "config.json").is_file():
-        raise EvaluationError(f"model: {config.model} is not a model directory (no config.json)")
+    model = Path(config.model)
+    if not (model / "config.json").is_file() and not (model / "adapter_config.json").is_file():
+        raise EvaluationError(
+            f"model: {config.model} is not a model directory (no config.json, no adapter_config.json)"
+        )
     if config.max_samples < 1:
         raise EvaluationError(f"max_samples must be at least 1, not {config.max_samples}")
     if config.max_new_tokens < 1:

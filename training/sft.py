@@ -1,6 +1,7 @@
-"""Supervised fine-tuning (TRL SFTTrainer, LoRA by default) on an instruct export; writes a standalone model.
+"""Supervised fine-tuning (TRL SFTTrainer, LoRA by default) on an instruct export; writes a model or an adapter.
 
     python -m training.sft --dataset var/datasets/instruct-v3 --output var/models/twin-sft [--config sft.yaml]
+    python -m training.sft ... --merge false    # keep the LoRA adapter as an adapter (served on its base)
 
 What it chooses for the hardware (see ``sft_plan``), so the bench measures what users get:
 - precision: bf16 weights and autocast where the GPU supports it, fp16 on older GPUs, fp32 on a CPU;
@@ -43,6 +44,7 @@ class SftConfig:
     output_dir: Path
     base_model: str = ""  # "" = packaged SmolLM2-135M-Instruct
     use_lora: bool = True
+    merge: bool = True  # LoRA merged into a standalone model; false: the adapter alone (adapter_config.json)
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
@@ -121,7 +123,7 @@ def sft_trainer_build(
 
 
 def run_sft(config: SftConfig, *, on_log: Callable[[dict], None] | None = None) -> TrainingResult:
-    """Fine-tune config.base_model on the export's train split; the merged model lands in config.output_dir."""
+    """Fine-tune config.base_model on the export's train split; the model (or adapter) lands in config.output_dir."""
     started = time.monotonic()
     train_dataset = export_dataset(dataset_dir=config.dataset_dir, kind="instruct")
     base = base_model_resolve(config.base_model, cache_dir=config.model_cache_dir)

@@ -59,10 +59,22 @@ def _progress(step: int, total: int) -> str:
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "stage", "status", "progress", "dataset_names", "base_model", "created_at", "finished_at"]
-    list_filter = ["stage", "status"]
+    list_display = [
+        "id",
+        "stage",
+        "author_label",
+        "status",
+        "progress",
+        "dataset_names",
+        "base_model",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["stage", "status", "author"]
+    list_select_related = ["author"]
     readonly_fields = [
         "stage",
+        "author_label",
         "status",
         "progress",
         "dataset_names",
@@ -77,7 +89,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
     ]
-    exclude = ["config", "loss_curve", "dataset_versions", "progress_step", "progress_total"]
+    exclude = ["config", "loss_curve", "dataset_versions", "progress_step", "progress_total", "author"]
+
+    @admin.display(description="Author", ordering="author__name")
+    def author_label(self, obj: TrainingRun) -> str:
+        return obj.author.name if obj.author_id else "all authors"
+
     actions = ["rerun"]
 
     @admin.display(description="Progress")
@@ -131,11 +148,24 @@ class EvalRunInline(admin.TabularInline):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["name", "stage", "perplexity", "style_similarity", "final_loss", "created_at", "promoted_at"]
-    list_filter = ["stage"]
-    search_fields = ["name", "path"]
+    list_display = [
+        "name",
+        "author_label",
+        "kind",
+        "stage",
+        "perplexity",
+        "style_similarity",
+        "final_loss",
+        "created_at",
+        "promoted_at",
+    ]
+    list_filter = ["stage", "kind", "author"]
+    list_select_related = ["author"]
+    search_fields = ["name", "path", "author__name"]
     readonly_fields = [
         "name",
+        "author_label",
+        "kind",
         "stage",
         "path",
         "base_model",
@@ -147,9 +177,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "created_at",
         "promoted_at",
     ]
-    exclude = ["metrics", "dataset_versions"]
+    exclude = ["metrics", "dataset_versions", "author"]
     inlines = [EvalRunInline]
     actions = ["promote"]
+
+    @admin.display(description="Author", ordering="author__name")
+    def author_label(self, obj: ModelVersion) -> str:
+        return obj.author_label
 
     def _eval_metric(self, obj: ModelVersion, key: str) -> str:
         return _value(((obj.metrics.get("evaluation") or {}).get("twin") or {}).get(key))
@@ -191,7 +225,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         previous = f"; {promotion.previous.name} archived" if promotion.previous else ""
         self.message_user(
             request,
-            f"{promotion.version.name} is now production{previous}. Restart TGI to serve it there.",
+            f"{promotion.version.name} is now production for {promotion.version.author_label}{previous}. "
+            "Restart TGI to serve it there.",
             messages.SUCCESS,
         )
 

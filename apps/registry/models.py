@@ -1,13 +1,14 @@
 """Training runs, the model versions they produce, and their evaluations.
 
-A TrainingRun that succeeds registers one ModelVersion (a standalone model
-directory under MODELS_DIR); an EvalRun measures a version against a baseline
-and copies the twin's metrics onto it; promotion makes one version the
-production model that serving reads.
+A TrainingRun that succeeds registers one ModelVersion (a LoRA adapter or a
+standalone model directory under MODELS_DIR); an EvalRun measures a version
+against a baseline and copies the twin's metrics onto it; promotion makes one
+version the production model of its author (or of "all" authors) that serving reads.
 """
 
 from django.db import models
 
+from apps.sources.models import Author
 from apps.trainsets.models import DatasetVersion
 
 
@@ -40,6 +41,14 @@ class TrainingRun(models.Model):
 
     stage = models.CharField(max_length=3, choices=Stage.choices)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    author = models.ForeignKey(
+        Author,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="training_runs",
+        help_text="Whose twin this trains; empty: all authors.",
+    )
     # The options asked for (YAML file and flags), then the effective config training reported.
     config = models.JSONField(default=dict, blank=True)
     dataset_versions = models.ManyToManyField(DatasetVersion, related_name="training_runs")
@@ -75,16 +84,34 @@ class TrainingRun(models.Model):
 
 
 class ModelVersion(models.Model):
-    """A trained model directory (LoRA merged), where it came from, and how it measured."""
+    """A trained LoRA adapter or standalone model directory, whose twin it is, where it came from, how it measured."""
 
     class Stage(models.TextChoices):
         CANDIDATE = "candidate", "Candidate"
         PRODUCTION = "production", "Production"
         ARCHIVED = "archived", "Archived"
 
+    class Kind(models.TextChoices):
+        ADAPTER = "adapter", "LoRA adapter (served on its base model)"
+        MERGED = "merged", "Merged weights (a standalone model)"
+
     name = models.CharField(max_length=100, unique=True, help_text='e.g. "sft-v2", "dpo-v1".')
-    path = models.CharField(max_length=1000, help_text="The model directory: config, safetensors, tokenizer.")
-    base_model = models.CharField(max_length=1000, blank=True)
+    path = models.CharField(
+        max_length=1000,
+        help_text="The directory: adapter_config.json + adapter safetensors, or config + safetensors; tokenizer.",
+    )
+    author = models.ForeignKey(
+        Author,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="model_versions",
+        help_text="Whose twin this is; empty: all authors. Stages and promotion are per author.",
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MERGED)
+    base_model = models.CharField(
+        max_length=1000, blank=True, help_text="The model it was trained from (an adapter is served on it)."
+    )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     dataset_versions = models.ManyToManyField(DatasetVersion, blank=True, related_name="model_versions")
     training_run = models.OneToOneField(
@@ -100,14 +127,21 @@ class ModelVersion(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # Serving reads one production model: the database refuses a second.
+            # Serving reads one production version per author (and one for all): the database refuses a second.
             models.UniqueConstraint(
-                fields=["stage"], condition=models.Q(stage="production"), name="model_version_one_production"
+                fields=["author"],
+                condition=models.Q(stage="production"),
+                nulls_distinct=False,
+                name="model_version_one_production_per_author",
             )
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def author_label(self) -> str:
+        return self.author.name if self.author_id else "all authors"
 
     @property
     def evaluation(self) -> dict | None:

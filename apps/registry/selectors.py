@@ -5,6 +5,7 @@ from pathlib import Path
 
 from apps.registry.gate import metrics_regressions
 from apps.registry.models import EvalRun, ModelVersion, RunStatus, TrainingRun
+from apps.sources.models import Author
 from apps.trainsets.models import DatasetVersion
 from lib.errors import InvalidInput
 
@@ -26,8 +27,9 @@ def dataset_version_get(*, ref: str | int, field: str = "dataset") -> DatasetVer
     return found
 
 
-def dataset_version_latest(*, kind: str) -> DatasetVersion | None:
-    return DatasetVersion.objects.filter(kind=kind).order_by("-number").first()
+def dataset_version_latest(*, kind: str, author: Author | None = None) -> DatasetVersion | None:
+    """The newest export of this kind for the author (None: the all-authors exports)."""
+    return DatasetVersion.objects.filter(kind=kind, author=author).order_by("-number").first()
 
 
 def model_version_find(*, ref: str | int) -> ModelVersion | None:
@@ -53,13 +55,16 @@ def model_version_get(*, ref: str | int, field: str = "model") -> ModelVersion:
     return found
 
 
-def model_version_production() -> ModelVersion | None:
-    return ModelVersion.objects.filter(stage=ModelVersion.Stage.PRODUCTION).first()
+def model_version_production(*, author: Author | None = None, for_update: bool = False) -> ModelVersion | None:
+    """The author's production version (None: the all-authors one); locked for the transaction when for_update."""
+    versions = ModelVersion.objects.select_for_update() if for_update else ModelVersion.objects
+    return versions.filter(stage=ModelVersion.Stage.PRODUCTION, author=author).first()
 
 
-def model_version_latest(*, stage: str) -> ModelVersion | None:
-    """The newest version a training run of this stage (sft or dpo) produced."""
-    return ModelVersion.objects.filter(training_run__stage=stage).order_by("-created_at", "-pk").first()
+def model_version_latest(*, stage: str, author: Author | None = None) -> ModelVersion | None:
+    """The author's (None: all authors') newest version a training run of this stage (sft or dpo) produced."""
+    found = ModelVersion.objects.filter(training_run__stage=stage, author=author)
+    return found.order_by("-created_at", "-pk").first()
 
 
 def model_version_instruct_dataset(*, model_version: ModelVersion) -> DatasetVersion | None:
@@ -75,10 +80,14 @@ def model_version_instruct_dataset(*, model_version: ModelVersion) -> DatasetVer
     return None
 
 
-def training_base_resolve(*, stage: str, base: str | None) -> tuple[str, ModelVersion | None]:
+def training_base_resolve(
+    *, stage: str, base: str | None, author: Author | None = None
+) -> tuple[str, ModelVersion | None]:
     """What training starts from: base (a version name, a directory or a hub id), else the stage's default.
 
-    SFT starts from the production model, else the packaged SmolLM2 (""); DPO from the latest SFT version.
+    For all authors, SFT starts from the production model, else the packaged SmolLM2 (""); for one author,
+    from the packaged SmolLM2, so that every author's adapter fits the one base model serving holds.
+    DPO starts from the same author's latest SFT version.
     """
     if base:
         version = model_version_find(ref=base)
@@ -91,16 +100,19 @@ def training_base_resolve(*, stage: str, base: str | None) -> tuple[str, ModelVe
             raise InvalidInput(f'"{base}" is neither a model version nor a model directory.', field="base")
         return base, None  # a hub id, read from the local hub cache
     if stage == TrainingRun.Stage.SFT:
-        production = model_version_production()
+        production = model_version_production() if author is None else None
         return (production.path, production) if production else ("", None)
-    latest = model_version_latest(stage=TrainingRun.Stage.SFT)
+    latest = model_version_latest(stage=TrainingRun.Stage.SFT, author=author)
     if latest is None:
-        raise InvalidInput("DPO starts from an SFT model and none is registered; train one first.", field="base")
+        whose = f" of {author.name}" if author else ""
+        message = f"DPO starts from an SFT model{whose} and none is registered; train one first."
+        raise InvalidInput(message, field="base")
     return latest.path, latest
 
 
 def eval_baseline_resolve(*, model_version: ModelVersion, baseline: str | None) -> str:
-    """baseline (a version name or a model path), else production (the comparison promotion needs), else ""."""
+    """baseline (a version name or a model path), else the version's author's production (the comparison
+    promotion needs), else ""."""
     if baseline:
         found = model_version_find(ref=baseline)
         if found is not None:
@@ -108,7 +120,7 @@ def eval_baseline_resolve(*, model_version: ModelVersion, baseline: str | None) 
         if not Path(baseline).expanduser().is_dir():
             raise InvalidInput(f'"{baseline}" is neither a model version nor a model directory.', field="baseline")
         return str(Path(baseline).expanduser().resolve())
-    production = model_version_production()
+    production = model_version_production(author=model_version.author)
     return production.path if production and production.pk != model_version.pk else ""
 
 

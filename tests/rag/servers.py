@@ -93,10 +93,13 @@ class _ChatHandler(BaseHTTPRequestHandler):
             return self._send_error(self.chat.fail_status, "The model is overloaded, try again later")
         messages = [ChatMessage(m["role"], m["content"]) for m in body.get("messages", [])]
         stop = body.get("stop") or ()
+        # As TGI (model -> adapter_id) and vLLM (a LoRA module's name) do: a model naming a loaded adapter selects it.
+        model = body.get("model") or ""
         params = GenerationParams(
             max_tokens=int(body.get("max_tokens") or body.get("max_completion_tokens") or 256),
             temperature=float(body.get("temperature") or 0.0),
             stop=(stop,) if isinstance(stop, str) else tuple(stop),
+            adapter=model if model in getattr(self.chat.provider, "adapters", {}) else "",
         )
         try:
             if body.get("stream"):

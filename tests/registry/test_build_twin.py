@@ -26,7 +26,8 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
     approved_corpus(annotator=annotator, topics=8, pairs=6)
     out = StringIO()
 
-    call_command("build_twin", "--author", "ada example", "--quick", "--json", stdout=out, stderr=StringIO())
+    # --merge: a standalone model, so DPO runs after SFT (an adapter build stops after SFT).
+    call_command("build_twin", "--author", "ada example", "--merge", "--quick", "--json", stdout=out, stderr=StringIO())
 
     summary = json.loads(out.getvalue())
     assert summary["datasets"] == ["instruct-v1", "preference-v1"]
@@ -35,6 +36,7 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
         "preference-v1": (5, 1),
     }
     assert summary["model_version"] == "dpo-v1" and summary["stage"] == "production" and summary["promoted"]
+    assert (summary["author"], summary["kind"]) == ("Ada Example", "merged")
     assert set(DatasetVersion.objects.values_list("kind", flat=True)) == {"instruct", "preference"}
 
     sft, dpo = TrainingRun.objects.order_by("pk")
@@ -57,11 +59,16 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
     assert dpo_version.metrics["training"]["steps"] == 2
 
     assert ModelVersion.objects.get(stage="production") == dpo_version
-    assert os.readlink(models_dir / "production") == "dpo-v1"
+    author = dpo_version.author
+    assert author.name == "Ada Example" and sft_version.author == author == sft.author
+    # The author's own pointer moved; all authors' twin has no production version yet.
+    assert os.readlink(models_dir / f"production-author-{author.pk}") == "dpo-v1"
+    assert not (models_dir / "production").exists()
     served = provider_from_settings()
-    assert served.model == dpo_version.path
-    reply = served.generate([ChatMessage("user", "How do you name things?")], GenerationParams(max_tokens=8))
-    assert reply.text.strip()
+    assert served.model == str(smollm2_dir) and served.adapters == {f"author-{author.pk}": dpo_version.path}
+    question = [ChatMessage("user", "How do you name things?")]
+    reply = served.generate(question, GenerationParams(max_tokens=8, adapter=f"author-{author.pk}"))
+    assert reply.model == dpo_version.path and reply.text.strip()
 
 
 def test_a_corpus_with_nothing_to_hold_out_is_refused_before_any_training(settings, tmp_path, models_dir):

@@ -96,7 +96,7 @@ def test_serving_renders_the_same_prompt_as_the_base_template(sft_run, smollm2_d
     )
 
     provider = LocalProvider(result.output_dir, cache_dir=tmp_path)
-    served = provider._tokenizer.apply_chat_template(
+    served = provider.tokenizer.apply_chat_template(
         [{"role": m.role, "content": m.content} for m in messages], add_generation_prompt=True, tokenize=False
     )
     generation = provider.generate(messages, GenerationParams(max_tokens=1))

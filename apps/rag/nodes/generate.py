@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from langgraph.runtime import Runtime
 
 from apps.rag import prompts
-from apps.rag.components import provider_for, scorer_for
+from apps.rag.components import provider_for, provider_name, scorer_for
 from apps.rag.configuration import RagConfiguration
 from apps.rag.grounding import cited_numbers, split_sentences
-from apps.rag.providers import ChatMessage, GenerationParams
+from apps.rag.providers import ChatMessage, GenerationParams, twin_adapter
 from apps.rag.sentences import SentenceBuffer, trim_echo
 from apps.rag.state import RagState
 from apps.rag.tracing import traced
@@ -130,7 +130,12 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     contexts = state.get("contexts") or []
     question = state.get("standalone_question") or state["question"]
     messages = answer_messages(state, configuration.context_chars)
+    # One author asked for (self-query, or the /v1 model id twin-<slug>): their own adapter answers, when they have one.
+    adapter = twin_adapter(
+        author_ids=(state.get("filters") or {}).get("author_ids"), provider=provider_name(configuration)
+    )
     params = GenerationParams(
+        adapter=adapter,
         max_tokens=configuration.max_tokens,
         temperature=configuration.temperature,
         top_p=configuration.top_p,
@@ -162,17 +167,19 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     if not stop.is_set():
         await take(buffer.finish())
     text = "".join(draft)
+    # The trace names what answered: the author's adapter where the provider serves adapters (served()).
+    served = provider.served(adapter) if hasattr(provider, "served") else provider.model
     prompt_tokens = await asyncio.to_thread(provider.count_tokens, "\n".join(m.content for m in messages))
     completion_tokens = await asyncio.to_thread(provider.count_tokens, text)
     return {
         "draft": text,
         "checks": checker.checks,
         "answer": " ".join(shown),
-        "model": provider.model,
+        "model": served,
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "span": {
-            "model": provider.model,
+            "model": served,
             "input_size": sum(len(m.content) for m in messages),
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -180,6 +187,7 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
                 "stopped_early": stop.is_set(),
                 "sentences_written": len(checker.checks),
                 "sentences_shown": len(shown),
+                "adapter": adapter or None,
                 "precision": getattr(provider, "precision", None),
             },
         },

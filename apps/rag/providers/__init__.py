@@ -2,9 +2,14 @@
 
 ``provider_from_settings`` builds the configured one and keeps it for the life
 of the process, so the local model is loaded once per worker. The local model is
-LOCAL_MODEL_PATH if set, else the promoted production model (the registry's
-MODELS_DIR/production pointer), else the packaged SmolLM2; the cache is keyed by
-that path, so a promotion is served from the next request on.
+LOCAL_MODEL_PATH if set, else the promoted all-authors production model (the
+registry's MODELS_DIR/production pointer), else the packaged SmolLM2; the cache is
+keyed by that path, so a promotion is served from the next request on. Each
+author's production version (MODELS_DIR/production-author-<id>) is served beside
+it, a LoRA adapter on the shared base, and updated in place on every call: an
+author's promotion loads that one adapter, without a restart.
+
+``twin_adapter`` names the adapter a request for one author is answered by.
 """
 
 import threading
@@ -22,7 +27,7 @@ from apps.rag.providers.base import (
 )
 from lib.errors import ConfigurationError
 from lib.packaged_models import CONVERTED_NAME
-from lib.production_pointer import production_model_path
+from lib.production_pointer import adapter_name, is_adapter_dir, production_authors, production_model_path
 
 __all__ = [
     "ChatMessage",
@@ -33,6 +38,7 @@ __all__ = [
     "ProviderUnavailable",
     "provider_from_settings",
     "served_model_name",
+    "twin_adapter",
 ]
 
 PROVIDER_NAMES = ("local", "tgi", "openai")
@@ -51,7 +57,25 @@ def provider_from_settings(name: str | None = None) -> GenerationProvider:
                 for stale in [k for k in _providers if k[0] == "local"]:
                     del _providers[stale]
             _providers[key] = _build(name, key)
-        return _providers[key]
+        provider = _providers[key]
+    if name == "local":
+        provider.adapters_update(_author_versions())  # type: ignore[attr-defined]
+    return provider
+
+
+def twin_adapter(*, author_ids: list[int] | None, provider: str | None = None) -> str:
+    """The served adapter that answers as the one author of author_ids, or "" (the all-authors model).
+
+    An author with a production version has one; remote servers (TGI, vLLM) serve adapters only,
+    so an author whose production version is a merged model is answered by the all-authors model there.
+    """
+    if not author_ids or len(author_ids) != 1:
+        return ""
+    directory = production_model_path(Path(settings.MODELS_DIR), author_ids[0])
+    if directory is None:
+        return ""
+    provider = provider or getattr(settings, "LLM_PROVIDER", "local")
+    return adapter_name(author_ids[0]) if provider == "local" or is_adapter_dir(directory) else ""
 
 
 def served_model_name() -> str:
@@ -79,6 +103,11 @@ def _provider_settings(name: str) -> tuple:
     raise ConfigurationError(f"LLM_PROVIDER must be one of {', '.join(PROVIDER_NAMES)}, not {name!r}.")
 
 
+def _author_versions() -> dict[str, Path]:
+    """Each author's production directory under its served name (author-<id>)."""
+    return {adapter_name(author): path for author, path in production_authors(Path(settings.MODELS_DIR)).items()}
+
+
 def _local_model_path() -> str:
     """LOCAL_MODEL_PATH, else the production model's directory, else "" (the packaged SmolLM2)."""
     if configured := getattr(settings, "LOCAL_MODEL_PATH", ""):
@@ -92,7 +121,12 @@ def _build(name: str, key: tuple) -> GenerationProvider:
         from apps.rag.providers.local import LocalProvider
 
         path = key[1]
-        return LocalProvider(Path(path) if path else None, cache_dir=_model_cache_dir(), precision=key[3])
+        return LocalProvider(
+            Path(path) if path else None,
+            cache_dir=_model_cache_dir(),
+            precision=key[3],
+            adapters=_author_versions(),
+        )
     if name == "tgi":
         from apps.rag.providers.tgi import TGIProvider
 

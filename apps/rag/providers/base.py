@@ -34,6 +34,9 @@ class GenerationParams:
     # penalty); n > 0 forbids repeating any n-gram (the local model only).
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    # The author's served LoRA adapter (lib.production_pointer.adapter_name, "author-<id>"); "": the default model.
+    # Local: the PEFT adapter; TGI: the adapter_id (its chat API reads it from "model"); OpenAI/vLLM: the model.
+    adapter: str = ""
 
     @property
     def frequency_penalty(self) -> float:

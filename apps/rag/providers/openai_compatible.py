@@ -1,6 +1,8 @@
 """The OpenAI-compatible provider: chat completions on any OpenAI-style endpoint (OpenAI, vLLM, TGI's /v1).
 
-Named so as not to shadow the ``openai`` package. The API key is sent as the
+Named so as not to shadow the ``openai`` package. An author's LoRA adapter
+(``params.adapter``) is asked for as the request's ``model``, the name vLLM serves
+it under (``--lora-modules author-<id>=<dir>``); without one, the configured model. The API key is sent as the
 bearer token and appears in no message and no log line. One attempt per
 request: retrying is the caller's decision.
 """
@@ -45,18 +47,22 @@ class OpenAICompatibleProvider:
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
         with self._backend_errors():
             completion = self._client.chat.completions.create(
-                model=self.model, messages=message_dicts(messages), **_options(params)
+                model=params.adapter or self.model, messages=message_dicts(messages), **_options(params)
             )
-        return generation_from_completion(completion, stop=params.stop, model=self.model)
+        return generation_from_completion(completion, stop=params.stop, model=params.adapter or self.model)
 
     @counted
     def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Iterator[str]:
         with self._backend_errors():
             chunks = self._client.chat.completions.create(
-                model=self.model, messages=message_dicts(messages), stream=True, **_options(params)
+                model=params.adapter or self.model, messages=message_dicts(messages), stream=True, **_options(params)
             )
             with chunks:  # closes the response, also when the reader stops early
                 yield from deltas_from_chunks(chunks, stop=params.stop)
+
+    def served(self, adapter: str) -> str:
+        """What answers a request for adapter: the adapter's served name, or the model."""
+        return adapter or self.model
 
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server

@@ -1,7 +1,10 @@
 """The TGI provider: a Text Generation Inference server, through huggingface_hub's InferenceClient.
 
 It uses TGI's chat completion API, so the server applies the served model's own
-chat template. One attempt per request: retrying is the caller's decision.
+chat template. An author's LoRA adapter (``params.adapter``, loaded by TGI from
+LORA_ADAPTERS) is asked for by its id in the request's ``model``: TGI's chat route
+passes that on as the generation's ``adapter_id`` (any value but "tgi"). One attempt
+per request: retrying is the caller's decision.
 """
 
 from collections.abc import Iterator
@@ -100,6 +103,10 @@ class TGIProvider:
             finally:
                 chunks.close()  # type: ignore[attr-defined]  # a generator: closing it closes the response
 
+    def served(self, adapter: str) -> str:
+        """What answers a request for adapter: the adapter's served name, or the model."""
+        return adapter or self.model
+
     def count_tokens(self, text: str) -> int | None:
         return None  # the tokenizer lives on the server
 
@@ -130,6 +137,7 @@ class TGIProvider:
 def _options(params: GenerationParams) -> dict[str, Any]:
     # temperature 0 is greedy decoding for TGI's chat API.
     options = {
+        "model": params.adapter or "tgi",  # "tgi": the base model, no adapter
         "max_tokens": params.max_tokens,
         "temperature": params.temperature,
         "stop": list(params.stop) or None,

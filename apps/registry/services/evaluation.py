@@ -37,14 +37,21 @@ def eval_run_create(
     max_samples: int = 20,
     max_new_tokens: int = 128,
 ) -> EvalRun:
-    """A queued evaluation; the dataset defaults to the instruct data the version (or its SFT parent) learned from."""
+    """A queued evaluation; the dataset defaults to the instruct data the version (or its SFT parent) learned from,
+    else the latest export of the version's author. An author's version is evaluated on that author's data only."""
     dataset = dataset_version or model_version_instruct_dataset(model_version=model_version)
-    dataset = dataset or dataset_version_latest(kind=DatasetVersion.Kind.INSTRUCT)
+    dataset = dataset or dataset_version_latest(kind=DatasetVersion.Kind.INSTRUCT, author=model_version.author)
     if dataset is None:
         raise InvalidInput("There is no instruct dataset version to evaluate on; export one first.", field="dataset")
     if dataset.kind != DatasetVersion.Kind.INSTRUCT:
         raise InvalidInput(
             f"{dataset.name} is a {dataset.kind} dataset; evaluation needs an instruct one.", field="dataset"
+        )
+    if model_version.author_id is not None and dataset.author_id != model_version.author_id:
+        raise InvalidInput(
+            f"{model_version.name} is {model_version.author_label}'s twin; evaluate it on an export of "
+            f"{model_version.author_label}'s data, not {dataset.name}.",
+            field="dataset",
         )
     if max_samples < 1:
         raise InvalidInput("At least 1 sample must be evaluated.", field="max_samples")

@@ -1,4 +1,8 @@
-"""Promotion: one candidate becomes the production model, through the gate in apps/registry/gate.py."""
+"""Promotion: one candidate becomes its author's production version, through the gate in apps/registry/gate.py.
+
+Stages are per author (and one for "all"): promoting one author's version archives only that
+author's previous production version and moves only that author's pointer.
+"""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.registry.models import ModelVersion
-from apps.registry.selectors import PromotionCheck, model_version_promotion_check
+from apps.registry.selectors import PromotionCheck, model_version_production, model_version_promotion_check
 from apps.registry.serving import production_pointer_set
 from lib.errors import InvalidInput, TwinsiteError
+from lib.production_pointer import ADAPTER_CONFIG
 
 
 class PromotionRefused(TwinsiteError):
@@ -29,13 +34,16 @@ class Promotion:
 
 
 def model_version_promote(*, model_version: ModelVersion, force: bool = False) -> Promotion:
-    """Make the version production and archive the old one; refused when the gate says it is worse, unless force."""
+    """Make the version its author's production and archive that author's old one; refused when the gate says it
+    is worse, unless force."""
     with transaction.atomic():
-        production = ModelVersion.objects.select_for_update().filter(stage=ModelVersion.Stage.PRODUCTION).first()
         candidate = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+        production = model_version_production(author=candidate.author, for_update=True)
         if production is not None and production.pk == candidate.pk:
-            raise InvalidInput(f"{candidate.name} is already the production model.", field="model")
-        if not (Path(candidate.path) / "config.json").is_file():
+            whose = f" of {candidate.author.name}" if candidate.author_id else ""
+            raise InvalidInput(f"{candidate.name} is already the production model{whose}.", field="model")
+        directory = Path(candidate.path)
+        if not ((directory / "config.json").is_file() or (directory / ADAPTER_CONFIG).is_file()):
             raise InvalidInput(f"{candidate.name}'s directory {candidate.path} holds no model.", field="model")
         check = model_version_promotion_check(candidate=candidate, production=production)
         if check.reasons and not force:
@@ -49,5 +57,5 @@ def model_version_promote(*, model_version: ModelVersion, force: bool = False) -
         candidate.stage, candidate.promoted_at = ModelVersion.Stage.PRODUCTION, now
         candidate.save(update_fields=["stage", "promoted_at"])
         # Inside the transaction: if the pointer cannot be moved, the database keeps the old production too.
-        production_pointer_set(model_dir=Path(candidate.path))
+        production_pointer_set(model_dir=directory, author_id=candidate.author_id)
     return Promotion(version=candidate, previous=production, check=check, forced=bool(check.reasons))

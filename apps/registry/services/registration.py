@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.registry.models import ModelVersion, RunStatus, TrainingRun
 from lib.errors import TwinsiteError
+from lib.production_pointer import is_adapter_dir
 
 _REGISTER_LOCK = 7302  # advisory-lock key: one registration at a time picks the next version name
 
@@ -26,8 +27,9 @@ def staging_dir(run: TrainingRun) -> Path:
 def model_version_register(*, run: TrainingRun, result: Any, managed_fields: set[str]) -> ModelVersion:
     """Move the trained directory to its version name and record the version and the run's outcome, atomically."""
     output = Path(result.output_dir)
-    if not (output / "config.json").is_file():
-        raise TwinsiteError(f"Training finished but {output} holds no model (no config.json).")
+    adapter = is_adapter_dir(output)
+    if not adapter and not (output / "config.json").is_file():
+        raise TwinsiteError(f"Training finished but {output} holds no model (no config.json, no adapter_config.json).")
     models_dir = Path(settings.MODELS_DIR)
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -39,6 +41,8 @@ def model_version_register(*, run: TrainingRun, result: Any, managed_fields: set
             version = ModelVersion.objects.create(
                 name=name,
                 path=str(target),
+                author=run.author,
+                kind=ModelVersion.Kind.ADAPTER if adapter else ModelVersion.Kind.MERGED,
                 base_model=result.base_model or run.base_model,
                 parent=run.parent,
                 training_run=run,

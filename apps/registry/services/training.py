@@ -14,6 +14,7 @@ from apps.core.tasks import task_send
 from apps.registry.models import RunStatus, TrainingRun
 from apps.registry.selectors import training_base_resolve
 from apps.registry.services.registration import staging_dir
+from apps.sources.models import Author
 from apps.trainsets.models import DatasetVersion
 from lib.errors import InvalidInput, TwinsiteError
 
@@ -60,8 +61,17 @@ def training_options_clean(*, stage: str, options: dict[str, Any]) -> dict[str, 
 
 @transaction.atomic
 def training_run_create(
-    *, stage: str, dataset_version: DatasetVersion, base: str | None = None, options: dict | None = None
+    *,
+    stage: str,
+    dataset_version: DatasetVersion,
+    base: str | None = None,
+    options: dict | None = None,
+    author: Author | None = None,
 ) -> TrainingRun:
+    """A queued run; it trains the twin of the dataset's author (an export of one author's data) or of all.
+
+    author, when given, must be the dataset's author.
+    """
     if stage not in TrainingRun.Stage.values:
         raise InvalidInput(
             f"The stage must be one of {', '.join(TrainingRun.Stage.values)}, not {stage!r}.", field="stage"
@@ -72,9 +82,16 @@ def training_run_create(
             f"{stage.upper()} trains on a {STAGE_DATASET_KIND[stage]} dataset.",
             field="dataset",
         )
-    base_model, parent = training_base_resolve(stage=stage, base=base)
+    if author is not None and dataset_version.author_id != author.pk:
+        raise InvalidInput(
+            f"{dataset_version.name} is not an export of {author.name}'s data; export one with --author.",
+            field="dataset",
+        )
+    author = dataset_version.author
+    base_model, parent = training_base_resolve(stage=stage, base=base, author=author)
     run = TrainingRun.objects.create(
         stage=stage,
+        author=author,
         base_model=base_model,
         parent=parent,
         config=training_options_clean(stage=stage, options=options or {}),
@@ -97,6 +114,7 @@ def training_run_rerun(*, run: TrainingRun) -> TrainingRun:
     with transaction.atomic():
         again = TrainingRun.objects.create(
             stage=run.stage,
+            author=run.author,
             base_model=run.parent.path if run.parent else run.base_model,
             parent=run.parent,
             config=training_options_clean(

@@ -100,6 +100,8 @@ def _train(run: TrainingRun, staging: Path, on_log: Callable[[dict], None]) -> A
     if "model_cache_dir" in {f.name for f in dataclasses.fields(training_config_class(run.stage))}:
         # Training converts the packaged model where this service keeps it, not where its environment says.
         options.setdefault("model_cache_dir", Path(settings.MODEL_CACHE_DIR))
+    # An author's twin keeps its LoRA adapter (served on the shared base); all authors' is merged, unless asked.
+    options.setdefault("merge", run.author_id is None)
     staging.parent.mkdir(parents=True, exist_ok=True)
     if run.stage == TrainingRun.Stage.SFT:
         from training.sft import SftConfig, run_sft

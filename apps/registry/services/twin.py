@@ -60,11 +60,16 @@ def twin_build(
     author: Author | None = None,
     profile: TwinProfile = PROFILES["default"],
     force: bool = False,
+    merge: bool = False,
     on_stage: Callable[[str], None] | None = None,
     on_training: Callable[[TrainingRun], None] | None = None,
     on_evaluation: Callable[[EvalRun], None] | None = None,
 ) -> TwinBuild:
-    """Export -> SFT -> DPO -> evaluate -> promote; a failed step raises, naming its recorded run."""
+    """Export -> SFT -> DPO -> evaluate -> promote; a failed step raises, naming its recorded run.
+
+    An author's twin is a LoRA adapter on the shared base model (merge: a standalone model instead); DPO needs a
+    merged SFT model, so an adapter build stops after SFT (noted).
+    """
     from apps.trainsets.export.services import ExportError, dataset_version_export
 
     say = on_stage or (lambda message: None)
@@ -81,11 +86,17 @@ def twin_build(
         build.notes.append(f"DPO skipped: {exc}")
 
     say(f"SFT on {build.instruct.name}")
-    sft = _train(build, TrainingRun.Stage.SFT, build.instruct, None, profile.sft, on_training)
+    sft_options = {**profile.sft, **({"merge": True} if merge else {})}
+    sft = _train(build, TrainingRun.Stage.SFT, build.instruct, None, sft_options, on_training)
     build.version = sft.model_version
-    if build.preference is not None:
+    if build.preference is not None and build.version.kind == ModelVersion.Kind.ADAPTER:
+        build.notes.append(
+            f"DPO skipped: {build.version.name} is a LoRA adapter and DPO starts from a merged model (use --merge)."
+        )
+    elif build.preference is not None:
         say(f"DPO on {build.preference.name}, from {build.version.name}")
-        dpo = _train(build, TrainingRun.Stage.DPO, build.preference, build.version.name, profile.dpo, on_training)
+        dpo_options = {**profile.dpo, **({"merge": True} if merge else {})}
+        dpo = _train(build, TrainingRun.Stage.DPO, build.preference, build.version.name, dpo_options, on_training)
         build.version = dpo.model_version
 
     say(f"Evaluating {build.version.name} on {build.instruct.name}")

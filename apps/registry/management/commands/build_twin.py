@@ -20,7 +20,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--author", help="Only this author's samples and pairs (by name).")
+        parser.add_argument(
+            "--author", help="This author's twin (by name): their samples and pairs, a LoRA adapter, their own stages."
+        )
+        parser.add_argument(
+            "--merge", action="store_true", help="With --author: a standalone merged model instead of an adapter."
+        )
         parser.add_argument("--quick", action="store_true", help="A few steps and samples: checks the pipeline.")
         parser.add_argument("--force", action="store_true", help="Promote even if the gate refuses the new model.")
         parser.add_argument("--json", action="store_true", help="Print what the build recorded as JSON.")
@@ -50,6 +55,7 @@ class Command(BaseCommand):
                 author=author,
                 profile=PROFILES["quick" if options["quick"] else "default"],
                 force=options["force"],
+                merge=options["merge"],
                 on_stage=lambda message: self.stderr.write(f"== {message}"),
                 on_training=on_training,
                 on_evaluation=on_evaluation,
@@ -69,6 +75,8 @@ class Command(BaseCommand):
             "training_runs": [{"id": r.pk, "stage": r.stage, "status": r.status} for r in build.runs],
             "eval_run": build.evaluation.pk if build.evaluation else None,
             "model_version": version.name if version else None,
+            "author": version.author.name if version and version.author_id else None,
+            "kind": version.kind if version else None,
             "stage": version.stage if version else None,
             "metrics": (version.metrics.get("evaluation") or {}).get("twin") if version else None,
             "promoted": build.promotion is not None,
@@ -91,7 +99,10 @@ class Command(BaseCommand):
             f"style similarity {_figure(metrics.get('style_similarity'))}"
         )
         if build.promotion is not None:
-            self.stdout.write(f"{version.name} is now the production model. TGI: docker compose restart tgi.")
+            self.stdout.write(
+                f"{version.name} is now the production model of {version.author_label}. "
+                "TGI: manage.py serving_env, then docker compose restart tgi."
+            )
         else:
             self.stderr.write(f"Kept as a candidate: {build.refused} build_twin --force promotes it anyway.")
 

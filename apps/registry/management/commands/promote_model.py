@@ -32,12 +32,12 @@ class Command(BaseCommand):
         if promotion.forced:
             self.stderr.write("Promoted with --force despite: " + "; ".join(promotion.check.reasons) + ".")
         self.stdout.write(
-            f"{promotion.version.name} is now the production model "
+            f"{promotion.version.name} is now the production model of {promotion.version.author_label} "
             f"(compared with {promotion.check.compared or 'nothing'})."
         )
         if promotion.previous is not None:
             self.stdout.write(f"{promotion.previous.name} is archived.")
         self.stdout.write(
-            f"{production_pointer()} -> {promotion.version.path}. The local provider serves it from the next request; "
-            "TGI loads it at start: docker compose restart tgi."
+            f"{production_pointer(promotion.version.author_id)} -> {promotion.version.path}. The local provider serves "
+            "it from the next request; TGI loads it at start: manage.py serving_env, then docker compose restart tgi."
         )
