@@ -8,11 +8,6 @@ through the environment. tests/conftest.py stops its servers and deletes it.
 import os
 import tempfile
 
-# Torch's OpenMP threads spin while they wait for each other; with a database, a worker and a server sharing
-# two cores in a test run, spinning threads starve them (greedy generation measured 8x slower). Set before torch
-# loads; subprocesses inherit it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 if not os.environ.get("DATA_DIR"):
     # Short, under /tmp: PostgreSQL's socket lives in the data dir and its path is length-limited.
     os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="twt-", dir="/tmp")

@@ -24,6 +24,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Models load from local files only: nothing is fetched from a model hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Torch's OpenMP threads spin while they wait for each other. Beside a database, a worker and a web server on a
+# few cores, a spinning thread starves the one it waits for: greedy generation on the caller's thread ran 10x
+# slower (bench/omp_wait.py). Read when torch first loads, which is after the settings in every process.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 DATA_DIR = data_dir()
 
 DEBUG = env_bool("DEBUG", False)

@@ -145,3 +145,11 @@ def chunks_needing_embedding() -> QuerySet[Chunk]:
         Q(embedding__isnull=True) | ~Q(embedding_model=embedding.model_id()),
         document__status=Document.Status.PROCESSED,
     )
+
+
+def chunk_vectors(chunk_ids: Sequence[int]) -> dict[int, list[float]]:
+    """The stored vectors of these chunks, where the current model made them (unit length, as encode() gives)."""
+    rows = Chunk.objects.filter(
+        pk__in=list(chunk_ids), embedding__isnull=False, embedding_model=embedding.model_id()
+    ).values_list("pk", "embedding")
+    return {pk: [float(x) for x in vector] for pk, vector in rows}
