@@ -3,9 +3,12 @@
 Crawls the Debian FAQ (Debian package debian-faq) on 127.0.0.1 into a throw-away database, then starts
 the web app (uvicorn) once per setting and asks the FAQ's own questions over Server-Sent Events:
 time to the first token event, time to the done event, and per-node times from each answer's trace.
-Settings: model precision bf16 and fp32 (MODEL_PRECISION), expansion forced on and off (RAG_EXPANSION).
+Settings: model precision bf16 and fp32 (MODEL_PRECISION), expansion forced on and off (RAG_EXPANSION), and
+the answer mode (RAG_ANSWER_MODE). Each run starts with no answer history, so in auto mode the model writes
+until its record of checked answers says otherwise (after 10): a run longer than that shows the steady state.
 
     .venv/bin/python bench/rag.py [--questions 12] [--precisions bf16,fp32] [--expansion off,on]
+                                  [--answer-modes auto]
 
 Prints one JSON object.
 """
@@ -91,6 +94,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--precisions", default="bf16,fp32")
     parser.add_argument("--expansion", default="off,on")
+    parser.add_argument("--answer-modes", default="auto", help="RAG_ANSWER_MODE values: auto, generate, extract")
     args = parser.parse_args()
     if not FAQ.is_dir():
         sys.exit(f"{FAQ} is missing: install the Debian package debian-faq")
@@ -108,28 +112,54 @@ def main() -> None:
         user = get_user_model().objects.create_user(username="bench")
         key = api_key_create(user=user, name="bench")[1]
         questions = [item["question"] for item in faq_questions(args.questions)]
-        for precision in args.precisions.split(","):
-            for expansion in args.expansion.split(","):
-                process, base = start_web(data_dir, MODEL_PRECISION=precision, RAG_EXPANSION=expansion)
-                try:
-                    ask(base, key, "What is Debian?")  # warm up: models loaded
-                    answers = [ask(base, key, q) for q in questions]
-                finally:
-                    process.terminate()
-                    process.wait(30)
-                ok = [a for a in answers if a.get("event") == "done"]
-                report["runs"].append(
-                    {
-                        "precision": precision,
-                        "expansion": expansion,
-                        "answers": len(ok),
-                        "errors": len(answers) - len(ok),
-                        "ttft_p50_s": round(statistics.median(a["ttft_s"] for a in answers), 2),
-                        "whole_p50_s": round(statistics.median(a["whole_s"] for a in answers), 2),
-                        "whole_p95_s": round(sorted(a["whole_s"] for a in answers)[int(0.95 * (len(answers) - 1))], 2),
-                        "nodes": node_times([a["trace_id"] for a in ok]),
-                    }
-                )
+        from apps.monitoring.models import Span, Trace
+
+        runs = [
+            (precision, expansion, mode)
+            for precision in args.precisions.split(",")
+            for expansion in args.expansion.split(",")
+            for mode in args.answer_modes.split(",")
+        ]
+        for precision, expansion, mode in runs:
+            Trace.objects.all().delete()  # no answer history carried from the run before
+            process, base = start_web(
+                data_dir, MODEL_PRECISION=precision, RAG_EXPANSION=expansion, RAG_ANSWER_MODE=mode
+            )
+            try:
+                ask(base, key, "What is Debian?")  # warm up: models loaded
+                answers = [ask(base, key, q) for q in questions]
+            finally:
+                process.terminate()
+                process.wait(30)
+            ok = [a for a in answers if a.get("event") == "done"]
+            kinds = dict(Trace.objects.filter(pk__in=[a["trace_id"] for a in ok]).values_list("pk", "answer_kind"))
+            written = {str(t) for t in Span.objects.filter(node="generate").values_list("trace_id", flat=True)}
+            paths = {"model_wrote": [a for a in ok if a["trace_id"] in written]}
+            paths["no_generation"] = [a for a in ok if a["trace_id"] not in written]
+            report["runs"].append(
+                {
+                    "precision": precision,
+                    "expansion": expansion,
+                    "answer_mode": mode,
+                    "answers": len(ok),
+                    "errors": len(answers) - len(ok),
+                    "answer_kinds": {k: list(kinds.values()).count(k) for k in sorted(set(kinds.values()))},
+                    "ttft_p50_s": round(statistics.median(a["ttft_s"] for a in answers), 2),
+                    "whole_p50_s": round(statistics.median(a["whole_s"] for a in answers), 2),
+                    "whole_p95_s": round(sorted(a["whole_s"] for a in answers)[int(0.95 * (len(answers) - 1))], 2),
+                    "nodes": node_times([a["trace_id"] for a in ok]),
+                    # answers the model wrote (checked, perhaps then extracted) and answers it was not asked for
+                    "by_path": {
+                        path: {
+                            "answers": len(rows),
+                            "ttft_p50_s": round(statistics.median(a["ttft_s"] for a in rows), 2),
+                            "whole_p50_s": round(statistics.median(a["whole_s"] for a in rows), 2),
+                        }
+                        for path, rows in paths.items()
+                        if rows
+                    },
+                }
+            )
     finally:
         server.shutdown()
         from apps.core import embedded
