@@ -271,6 +271,20 @@ def answer_check_record(*, model: str, last: int) -> list[bool]:
     return [bool(d.get("kept")) for d in details]
 
 
+def answers_quoted_since_check(*, model: str) -> int:
+    """How many answers auto mode quoted without asking this model since its latest checked answer."""
+    last_checked = (
+        Span.objects.filter(node="check", trace__model=model, trace__status=Trace.Status.OK)
+        .order_by("-trace__created_at")
+        .values_list("trace__created_at", flat=True)
+        .first()
+    )
+    quoted = Span.objects.filter(node="choose", details__model=model, details__decision="extract")
+    if last_checked is not None:
+        quoted = quoted.filter(trace__created_at__gt=last_checked)
+    return quoted.count()
+
+
 EVAL_METRICS = (
     "hit@5", "mrr", "right_page_cited", "faithfulness", "answer_relevance",
     "reference_carried", "refusal_correctness", "total_ms_p50",

@@ -59,6 +59,7 @@ class RagConfiguration:
     # auto mode skips generation for a model whose recent checked answers mostly fell back to extracts
     track_record_answers: int = 10
     track_record_min_kept: float = 0.2
+    track_record_retry_after: int = 50  # quoted answers, then the model is asked again so its record can recover
     extract_passages: int = 2  # quoted in an extractive answer, when they grade above the threshold
     # and within this many logits of the best passage's grade (a near tie, not merely relevant)
     extract_logit_margin: float = 1.0

@@ -169,3 +169,19 @@ def test_auto_mode_stops_asking_a_model_whose_answers_keep_failing_the_check(cor
     assert "generate" not in nodes(result) and provider.streamed_pieces == streamed_before
     assert "answers held up" in span(result, "choose")["details"]["reason"]
     assert Trace.objects.filter(model=provider.model).count() == configuration.track_record_answers
+
+
+def test_auto_mode_asks_a_failing_model_again_after_quoting_a_while(corpus):
+    # A bad record is not for ever: after track_record_retry_after quoted answers the model writes once more.
+    provider = ScriptedProvider(answer=INVENTED)
+    for _ in range(RagConfiguration().track_record_answers):
+        ask(BACKUP_QUESTION, provider=provider)
+
+    decisions, reasons = [], []
+    for _ in range(4):
+        result, _ = ask(BACKUP_QUESTION, provider=provider, track_record_retry_after=2)
+        decisions.append(span(result, "choose")["details"]["decision"])
+        reasons.append(span(result, "choose")["details"]["reason"])
+
+    assert decisions == ["extract", "extract", "generate", "extract"]
+    assert reasons[2] == "2 answers were quoted since the model was last asked: it is asked again"

@@ -1,11 +1,12 @@
 """choose: generate an answer, or quote the author's passages? By the answer_mode setting, and in auto
 mode by the model's record: a model whose recent answers mostly failed the groundedness check is not
-asked again until its record improves (a new model version starts with a clean record)."""
+asked, except once every track_record_retry_after answers so that its record can recover (a new model
+version starts with a clean record)."""
 
 from asgiref.sync import sync_to_async
 from langgraph.runtime import Runtime
 
-from apps.monitoring.selectors import answer_check_record
+from apps.monitoring.selectors import answer_check_record, answers_quoted_since_check
 from apps.rag.components import answer_mode_for, provider_for
 from apps.rag.configuration import RagConfiguration
 from apps.rag.state import RagState
@@ -42,6 +43,11 @@ async def choose(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
         model = provider_for(configuration).model
         record = await sync_to_async(answer_check_record)(model=model, last=configuration.track_record_answers)
         decision, reason = mode_from_record(record, configuration)
+        if decision == "extract":
+            quoted = await sync_to_async(answers_quoted_since_check)(model=model)
+            if quoted >= configuration.track_record_retry_after:
+                decision = "generate"
+                reason = f"{quoted} answers were quoted since the model was last asked: it is asked again"
         details["model"] = model
     return {
         "answer_mode": decision,
