@@ -20,7 +20,7 @@ def test_a_question_and_a_full_chunk_fit_the_cross_encoder_uncut(tmp_path):
     passage = _passage_of(tokenizer, 254)
     assert len(tokenizer.tokenize(passage)) == 254 and len(tokenizer.tokenize(QUESTION)) == 12
 
-    encoded = tokenizer([[QUESTION, passage]], truncation=True, max_length=model.max_length)["input_ids"][0]
+    encoded = tokenizer([[QUESTION, passage]], truncation=True, max_length=model.max_seq_length)["input_ids"][0]
 
     assert len(encoded) == 12 + 254 + 3  # [CLS] question [SEP] passage [SEP]: nothing cut
     assert MAX_LENGTH == model.config.max_position_embeddings == 512  # the encoder's whole range, no more
