@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from apps.sources.crawlers.extract import extract_article, extract_fragment_text, extract_links
+from lib.text.cleaning import split_code_fences
 from tests.sources.webserver import ABS_GUIDE, WEB_FIXTURES, needs_abs_guide
 
 RETRY_CODE = '''import random
@@ -152,12 +153,30 @@ def test_abs_guide_page_keeps_listings_byte_for_byte_and_its_headings():
 def test_every_debian_faq_chapter_keeps_its_headings():
     """Short DocBook pages without <main>: their headings alone once counted as the frame's growth."""
     pages = sorted((Path(__file__).resolve().parent.parent / "fixtures/faq/debian-faq/pages").glob("*.html"))
-    headless = [
-        page.name
-        for page in pages
-        if not re.search(r"^#{1,6} ", extract_article(page.read_text(), url=f"http://faq.test/{page.name}").text, re.M)
-    ]
+    headless = [page.name for page in pages if not prose_headings(page)]
     assert (len(pages), headless) == (16, [])
+
+
+def prose_headings(page: Path) -> list[str]:
+    """Heading lines outside code blocks ("# apt-get source foo" in a root shell listing is none)."""
+    text = extract_article(page.read_text(), url=f"http://faq.test/{page.name}").text
+    runs = split_code_fences(text.split("\n"))
+    return [line for run in runs if not run.is_code for line in run.lines if re.match(r"#{1,6} ", line)]
+
+
+def test_a_chapter_with_root_shell_listings_keeps_its_question_headings():
+    # The software chapter shows "# apt-get build-dep foo" in code blocks; taken for headings, they kept the
+    # page from its framed extraction, and all 13 questions were lost as headings.
+    page = Path(__file__).resolve().parent.parent / "fixtures/faq/debian-faq/pages/software.html"
+
+    headings = prose_headings(page)
+
+    assert headings[:4] == [
+        "# Chapter 5. Software available in the Debian system",
+        "## 5.1. What types of applications and development software are available for Debian GNU/Linux?",
+        "## 5.2. Who wrote all that software?",
+        "## 5.3. How can I get a current list of programs that have been packaged for Debian?",
+    ]
 
 
 # The head and first answer of the Python 3.11 documentation's "Design and History FAQ" (Sphinx), as Debian's

@@ -33,6 +33,7 @@ from lxml import etree, html
 from trafilatura.settings import Extractor, set_date_params
 
 from lib.html_text import code_language, fence, html_to_text, strip_permalink
+from lib.text.cleaning import split_code_fences
 
 _CODE_PLACEHOLDER = "TWINSITECODEBLOCK{}X"
 _CODE_PLACEHOLDER_RE = re.compile(r"\s*[ \t|]*TWINSITECODEBLOCK(\d+)X[ \t|]*\s*")
@@ -74,7 +75,7 @@ _JSON_LD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
 _NAVIGATION_NAME_RE = re.compile(r"(site-|main-|top-)?(nav|navbar|navigation|navheader|navfooter|breadcrumbs?)")
 _LINK_SCHEMES = ("http://", "https://")
 _PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
-_HEADING_LINE_RE = re.compile(r"^#{1,6} ", re.MULTILINE)
+_HEADING_LINE_RE = re.compile(r"^#{1,6} ")
 _FRAMED_GROWTH_MAX = 1.15
 
 
@@ -98,7 +99,7 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
     unframed = not tree.xpath("//main | //article")
     has_headings = bool(tree.xpath("//body//*[self::h1 or self::h2 or self::h3 or self::h4]"))
     document, text = _extract(tree, url, frame=False)
-    if unframed and has_headings and not _HEADING_LINE_RE.search(text):
+    if unframed and has_headings and not _prose_headings(text):
         # No <main>/<article>: trafilatura fell back to a text recovery that keeps no heading (old
         # DocBook pages). Framed, it keeps them; the framed text is taken unless it grew past the
         # article (a frame around a page with sidebars makes them content too).
@@ -106,8 +107,9 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         framed_document, framed_text = _extract(framed, url, frame=True) if framed is not None else (None, "")
         # Heading lines are what framing is for, so they don't count as growth: on a short page they alone
         # added a fifth (three Debian FAQ chapters), and those pages lost every heading.
-        grown = sum(len(line) + 1 for line in framed_text.split("\n") if not _HEADING_LINE_RE.match(line))
-        if _HEADING_LINE_RE.search(framed_text) and grown <= _FRAMED_GROWTH_MAX * max(len(text), 1):
+        headings = _prose_headings(framed_text)
+        grown = len(framed_text) - sum(len(line) + 1 for line in headings)
+        if headings and grown <= _FRAMED_GROWTH_MAX * max(len(text), 1):
             document, text = framed_document, framed_text
     fallback = not text
     if fallback:
@@ -129,6 +131,13 @@ def extract_article(page_html: str, *, url: str) -> ExtractedPage | None:
         language=language,
         links=links,
     )
+
+
+def _prose_headings(text: str) -> list[str]:
+    """Heading lines outside code blocks: a shell listing's "# apt-get source foo" is no heading (the Debian
+    FAQ's software chapter lost every heading when it counted as one)."""
+    runs = split_code_fences(text.split("\n"))
+    return [line for run in runs if not run.is_code for line in run.lines if _HEADING_LINE_RE.match(line)]
 
 
 def _extract(tree: html.HtmlElement, url: str, *, frame: bool) -> tuple[Any, str]:
