@@ -10,13 +10,14 @@ reader hung up.
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.serving import serving
 
 
 @dataclass
@@ -119,15 +120,6 @@ def _event(payload: dict[str, Any]) -> bytes:
 @contextmanager
 def serve_backend(backend: ScriptedBackend) -> Iterator[ScriptedBackend]:
     """Serve the backend on a free port of 127.0.0.1 for the duration of the block."""
-    handler = type("Handler", (_Handler,), {"backend": backend})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    backend.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(type("Handler", (_Handler,), {"backend": backend})) as base_url:
+        backend.base_url = base_url
         yield backend
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -4,17 +4,18 @@ Decodes each export with opentelemetry-proto and keeps its spans (and the reques
 """
 
 import gzip
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+from tests.serving import serving
 
 
 @dataclass
@@ -89,13 +90,6 @@ def serve_otlp() -> Iterator[OtlpReceiver]:
             self.end_headers()
             self.wfile.write(answer)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as endpoint:
+        receiver.endpoint = endpoint
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

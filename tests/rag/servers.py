@@ -10,13 +10,12 @@ told to fail every chat request with a status, or to answer only after a delay.
 import json
 import select
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from django.conf import settings
 from apps.rag.providers import GenerationParams, ProviderError, ProviderUnavailable
 from apps.rag.providers.base import ChatMessage
 from apps.rag.providers.local import LocalProvider
+from tests.serving import serving
 
 _local_providers: dict[Path, LocalProvider] = {}
 
@@ -185,16 +185,7 @@ def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
 def serve_chat(provider: LocalProvider, *, flavour: str, **options: Any) -> Iterator[ChatServer]:
     """A chat server with the given front on a free port of 127.0.0.1, for the duration of the block."""
     chat = ChatServer(provider=provider, flavour=flavour, **options)
-    handler = type("Handler", (_ChatHandler,), {"chat": chat})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     # Closing waits for the request threads: one still generating at interpreter exit would abort it.
-    server.daemon_threads = False
-    chat.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(type("Handler", (_ChatHandler,), {"chat": chat}), daemon_threads=False) as base_url:
+        chat.base_url = base_url
         yield chat
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

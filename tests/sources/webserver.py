@@ -1,17 +1,17 @@
 """A real HTTP server on 127.0.0.1 serving a directory, for the web crawler tests."""
 
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from apps.core.http import HttpClient
+from tests.serving import serving
 
 WEB_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "web"
 ABS_GUIDE = Path("/usr/share/doc/abs-guide/html")
@@ -55,18 +55,9 @@ class _RecordingHandler(SimpleHTTPRequestHandler):
 def serve_directory(root: Path) -> Iterator[ServedSite]:
     """Serve root on 127.0.0.1 on a free port, in a thread, for the duration of the block."""
     site = ServedSite(base_url="", other_host="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_RecordingHandler, site=site, directory=str(root)))
-    server.daemon_threads = True  # a hung client must not keep the test run alive
-    port = server.server_address[1]
-    site.base_url, site.other_host = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(partial(_RecordingHandler, site=site, directory=str(root))) as base_url:
+        site.base_url, site.other_host = base_url, base_url.replace("127.0.0.1", "localhost")
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def render_fixtures(destination: Path, site: ServedSite) -> None:
