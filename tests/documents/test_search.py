@@ -366,3 +366,22 @@ def test_a_chunk_keeps_its_documents_author_even_when_the_document_changes_hands
     by_second = SearchFilters(author_ids=(second.pk,))
     assert [hit.chunk_id for hit in search(vectors, "vacuum", "vacuum", filters=by_second)] == [chunk.pk]
     assert search(vectors, "vacuum", "vacuum", filters=SearchFilters(author_ids=(first.pk,))) == []
+
+
+def test_an_author_index_of_the_older_full_precision_form_is_not_used_and_the_sync_rebuilds_it(vectors):
+    author = make_author()
+    document = published(source=make_source(author=author), author=author)
+    for n in range(2):
+        make_chunk(document=document, text=f"chunk {n}", embedding=vectors["vacuum"], embedding_model=MODEL)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # CREATE INDEX waits for no deferred check
+        cursor.execute(
+            f"CREATE INDEX {author_index_name(author.pk)} ON documents_chunk"
+            f" USING hnsw (embedding vector_cosine_ops) WHERE author_id = {author.pk}"
+        )
+    assert author.pk not in existing_author_indexes()
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [author.pk], "dropped": []}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [author_index_name(author.pk)])
+        assert "halfvec_cosine_ops" in cursor.fetchone()[0]
+    assert author.pk in existing_author_indexes()

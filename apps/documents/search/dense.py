@@ -8,9 +8,12 @@ its rows back in exact distance order. The planner itself prefers an exact scan 
 matching rows (below ~1-2k); when the index scan still comes back with fewer than ``k`` rows, the
 filter matches so few that an exact search over them is cheap, and that answers instead.
 
-Filtered to one author with many chunks, the planner walks that author's own partial index
+Filtered to one author with many chunks, the search walks that author's own partial index
 (author_indexes.py) instead of wading through everybody's chunks near the query, which missed
-the nearest chunks of an author asked about a topic they never wrote on.
+the nearest chunks of an author asked about a topic they never wrote on. That index holds half-precision
+vectors: the search orders by the half-precision distance to use it, takes twice ``k`` rows, and
+re-ranks them by the full-precision distance, so the order is the one an exact search gives wherever
+two distances differ by more than half precision's rounding (~1e-3).
 """
 
 from collections.abc import Iterator, Sequence
@@ -20,7 +23,8 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 from apps.documents.models import EMBEDDING_DIMENSIONS
-from apps.documents.search.filters import eligible_chunks_sql
+from apps.documents.search.author_indexes import INDEX_KEY, indexed_authors
+from apps.documents.search.filters import eligible_chunks_sql, single_author
 from apps.documents.search.types import NO_FILTERS, SearchFilters
 from lib.errors import TwinsiteError
 
@@ -81,14 +85,24 @@ def chunk_dense_search(
     if eligible is None:
         return []
     source, params = eligible
-    with _hnsw_scan(k, one_author=len(filters.author_ids) == 1) as cursor:
-        cursor.execute(
-            "WITH nearest AS MATERIALIZED ("
-            f" SELECT c.id, c.embedding <=> %s::vector AS distance {source} AND c.embedding_model = %s"
-            " ORDER BY distance LIMIT %s"
-            ") SELECT id, distance FROM nearest ORDER BY distance, id",
-            [vector, *params, model_id, k],
-        )
+    author_id = single_author(filters)
+    with _hnsw_scan(k, one_author=author_id is not None) as cursor:
+        if author_id is not None and author_id in indexed_authors():
+            cursor.execute(
+                "WITH nearest AS MATERIALIZED ("
+                f" SELECT c.id, c.embedding <=> %s::vector AS distance {source} AND c.embedding_model = %s"
+                f" ORDER BY (c.{INDEX_KEY}) <=> %s::halfvec LIMIT %s"
+                ") SELECT id, distance FROM nearest ORDER BY distance, id LIMIT %s",
+                [vector, *params, model_id, vector, 2 * k, k],
+            )
+        else:
+            cursor.execute(
+                "WITH nearest AS MATERIALIZED ("
+                f" SELECT c.id, c.embedding <=> %s::vector AS distance {source} AND c.embedding_model = %s"
+                " ORDER BY distance LIMIT %s"
+                ") SELECT id, distance FROM nearest ORDER BY distance, id",
+                [vector, *params, model_id, k],
+            )
         rows = cursor.fetchall()
     if len(rows) < k:
         rows = _exact_nearest(vector, source, params, k=k, model_id=model_id)

@@ -49,6 +49,12 @@ def eligible_chunks_sql(filters: SearchFilters) -> tuple[str, list] | None:
     return sql, params
 
 
+def single_author(filters: SearchFilters) -> int | None:
+    """The one author a search is limited to, if it is limited to exactly one."""
+    author_ids = _author_ids(filters)
+    return next(iter(author_ids)) if author_ids is not None and len(author_ids) == 1 else None
+
+
 def _author_ids(filters: SearchFilters) -> set[int] | None:
     """The authors asked for, within those the caller may read; None for any."""
     allowed = set(filters.author_ids) if filters.author_ids else None
