@@ -21,6 +21,10 @@ the model: what remains is each route's own cost, and `openai_overhead_greeting`
 
     .venv/bin/python bench/api.py [--max-pages N] [--levels 1,8,32] [--endpoints search,chat,streams,greetings]
                                   [--search-budget-s S] [--search-requests N] [--chat-budget-s S]
+    .venv/bin/python bench/api.py --soak [--soak-minutes 10] [--rate 1] [--down-s 10] [--grace-s 20]
+
+``--soak`` runs bench/soak.py instead: mixed traffic at a fixed rate, two web workers and a Celery worker,
+the worker killed and PostgreSQL restarted during the run (its docstring says what it reports).
 
 Prints one JSON object.
 """
@@ -86,8 +90,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api_server(data_dir: str, log: Path) -> tuple[subprocess.Popen, str]:
-    """uvicorn with one worker on the bench's DATA_DIR; its output goes to a file, so a full pipe never stalls it."""
+def start_api_server(data_dir: str, log: Path, *, workers: int = 1, **extra_env: str) -> tuple[subprocess.Popen, str]:
+    """uvicorn on the bench's DATA_DIR; its output goes to a file, so a full pipe never stalls it."""
     port = free_port()
     env = {
         **os.environ,
@@ -98,9 +102,10 @@ def start_api_server(data_dir: str, log: Path) -> tuple[subprocess.Popen, str]:
         "THROTTLE_SEARCH": UNTHROTTLED,
         "THROTTLE_API": UNTHROTTLED,
         "LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     command = [sys.executable, "-m", "uvicorn", "twinsite.asgi:application", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "1", "--no-access-log"]  # fmt: skip
+               "--port", str(port), "--workers", str(workers), "--no-access-log"]  # fmt: skip
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
@@ -291,6 +296,11 @@ def main() -> None:
     parser.add_argument("--chat-max-tokens", type=int, default=8)
     parser.add_argument("--greeting-budget-s", type=float, default=15)
     parser.add_argument("--greeting-requests", type=int, default=400, help="most greeting requests per level")
+    parser.add_argument("--soak", action="store_true", help="the soak run (bench/soak.py) instead of the levels")
+    parser.add_argument("--soak-minutes", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=1.0, help="soak: requests per second")
+    parser.add_argument("--down-s", type=float, default=10, help="soak: how long the worker and PostgreSQL stay down")
+    parser.add_argument("--grace-s", type=float, default=20, help="soak: a fault window's tail after recovery")
     args = parser.parse_args()
     if not BOOK.is_dir():
         sys.exit(f"{BOOK} is missing: install the Debian package abs-guide")
@@ -305,9 +315,23 @@ def main() -> None:
         ingested = run_pipeline(book_url, args.max_pages)
         key = create_api_key()
         load_at_start = os.getloadavg()[0]
-        api_server, base_url = start_api_server(data_dir, Path(data_dir) / "uvicorn.log")
-        results = asyncio.run(bench_endpoints(base_url, key, args))
-        if any(level.get("errors") for levels in results.values() for level in levels.values()):
+        if args.soak:
+            import soak
+
+            # Two web workers; a share of the chats is scored on the Celery worker, so it has work when killed.
+            api_server, base_url = start_api_server(
+                data_dir, Path(data_dir) / "uvicorn.log", workers=2, RAG_FAITHFULNESS_SAMPLE="0.3"
+            )
+            results = {"soak": soak.soak(base_url, key, QUESTIONS, data_dir, api_server, args)}
+        else:
+            api_server, base_url = start_api_server(data_dir, Path(data_dir) / "uvicorn.log")
+            results = asyncio.run(bench_endpoints(base_url, key, args))
+        failed = (
+            results["soak"]["outside_fault_windows"]["errors"]
+            if args.soak
+            else any(level.get("errors") for levels in results.values() for level in levels.values())
+        )
+        if failed:
             # The log goes with the throw-away DATA_DIR: show why the server failed while it is still there.
             server_log = (Path(data_dir) / "uvicorn.log").read_text()
             sys.stderr.write(f"--- the API server's log (last 6000 characters) ---\n{server_log[-6000:]}\n")
@@ -322,12 +346,25 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
 
     server = {
-        "workers": 1,
+        "workers": 2 if args.soak else 1,
         "uvicorn": uvicorn.__version__,
         "llm_provider": "local",
         "chat_max_tokens": args.chat_max_tokens,
         "budgets_s": {"search": args.search_budget_s, "chat": args.chat_budget_s, "greeting": args.greeting_budget_s},
         "search_requests_cap": args.search_requests,
+        **(
+            {
+                "soak": {
+                    "minutes": args.soak_minutes,
+                    "rate": args.rate,
+                    "down_s": args.down_s,
+                    "grace_s": args.grace_s,
+                    "faithfulness_sample": 0.3,
+                }
+            }
+            if args.soak
+            else {}
+        ),
         "cpus": os.cpu_count(),
         "load_avg_1m_at_start": round(load_at_start, 2),
         "corpus": {"pages": ingested["pages"], "chunks": ingested["chunks"]},
