@@ -111,13 +111,23 @@ def test_each_authors_model_id_is_answered_by_that_authors_production_adapter(tw
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_streamed_answer_names_the_authors_version_in_every_chunk(twins):
+def test_a_streamed_answer_names_the_version_that_answered(twins):
     bob = twins["authors"]["Bob"]
 
     response = _ask(twins["api"], "twin-bob", stream=True)
+    about_bob = _ask(twins["api"], "twin", stream=True, question="How does Bob test code?")
 
-    assert response.status_code == 200
+    assert response.status_code == about_bob.status_code == 200
     events = _events(response)
     assert {(e["model"], e["system_fingerprint"]) for e in events} == {("twin-bob", "sft-v2")}
     span = _generate_span(events[-1]["trace_id"])
     assert (span.model, span.details["adapter"]) == (str(twins["models_dir"] / "sft-v2"), f"author-{bob.pk}")
+    # All authors' twin: the chunks go out before the self-query finds Bob; those after the text name his version.
+    streamed = _events(about_bob)
+    closing = [e for e in streamed if e["choices"] and e["choices"][0]["finish_reason"]]
+    assert (streamed[0]["choices"][0]["delta"]["role"], streamed[0]["system_fingerprint"]) == (
+        "assistant",
+        CONVERTED_NAME,
+    )
+    assert [e["system_fingerprint"] for e in closing] == ["sft-v2"]
+    assert _generate_span(closing[0]["trace_id"]).details["adapter"] == f"author-{bob.pk}"
