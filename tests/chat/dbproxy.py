@@ -3,11 +3,13 @@
 The test session's PostgreSQL serves every test, so it is not itself restarted: a server process under test
 reaches it through this proxy, and ``restart`` does to that process what a PostgreSQL restart does: every
 open connection is dropped, new ones are refused (nothing listens on the port) until ``restore``.
+``restart_at`` restarts at an exact point of the protocol instead: when a client sends a given message
+(a COMMIT, say), which never reaches the server.
 """
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -19,6 +21,7 @@ class PostgresProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._trigger: tuple[bytes, Callable[[], None]] | None = None
 
     def listen(self) -> None:
         listener = socket.socket()
@@ -43,6 +46,10 @@ class PostgresProxy:
                 sock.close()
             self._open.clear()
 
+    def restart_at(self, message: bytes, *, then: Callable[[], None] = lambda: None) -> None:
+        """Restart when a client next sends message, before the server sees it; then call `then`."""
+        self._trigger = (message, then)
+
     def restore(self) -> None:
         self.listen()  # the same port: the server under test keeps its DATABASE_URL
 
@@ -60,12 +67,17 @@ class PostgresProxy:
                 continue
             with self._lock:
                 self._open.update((client, upstream))
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+            for source, target, from_client in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(source, target, from_client), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, from_client: bool) -> None:
         with suppress(OSError):
             while data := source.recv(65536):
+                if from_client and (trigger := self._trigger) and trigger[0] in data:
+                    self._trigger = None
+                    self.restart()
+                    trigger[1]()
+                    return
                 target.sendall(data)
         for sock in (source, target):
             with suppress(OSError):
