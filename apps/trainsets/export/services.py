@@ -43,14 +43,18 @@ class ExportError(TwinsiteError):
     """The export cannot be made as asked; nothing was written."""
 
 
-def _outage(exc: BaseException, *, where: Path | str) -> ExportError:
+class ExportInterrupted(ExportError):
+    """The disk or the database failed part-way; nothing was kept, and the same export may work later."""
+
+
+def _outage(exc: BaseException, *, where: Path | str) -> ExportInterrupted:
     """The export stopped on a disk or database failure: the error people see, the cause chained for the logs."""
     if isinstance(exc, OSError):  # a full disk (ENOSPC), a file-size limit (EFBIG), a read-only volume...
         cause = exc.strerror or str(exc)
-        return ExportError(
+        return ExportInterrupted(
             f"Writing the dataset in {where} failed: {cause}. Nothing was kept; make room and export again."
         )
-    return ExportError(
+    return ExportInterrupted(
         "The database stopped answering during the export; nothing was saved. Export again once it is back."
     )
 
