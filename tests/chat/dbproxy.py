@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+# psycopg's commit: a simple-protocol Query message, "Q", its length, the text and a NUL.
+COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
+
 
 class PostgresProxy:
     def __init__(self, unix_socket: Path) -> None:
@@ -94,3 +97,18 @@ def postgres_proxy(unix_socket: Path) -> Iterator[PostgresProxy]:
         yield proxy
     finally:
         proxy.restart()
+
+
+@contextmanager
+def connected_through(proxy: PostgresProxy) -> Iterator[None]:
+    """This thread's Django connection goes through the proxy for the block, then back to the socket it used."""
+    from django.db import connection
+
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(HOST=saved["HOST"], PORT=saved["PORT"])

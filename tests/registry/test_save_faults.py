@@ -1,13 +1,20 @@
-"""A model save that the disk refuses: the run fails with the reason, and no model version or directory is left.
+"""A model save that fails: the run fails with the reason, and no model version or version directory is left.
 
 `train` runs in a process of its own under a file-size limit (RLIMIT_FSIZE): the kernel refuses the write
 that would make the trained model's weights file larger (EFBIG), as a full disk refuses one (ENOSPC).
+The registration of a trained directory meets PostgreSQL restarting at its COMMIT (tests/chat/dbproxy.py).
 """
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
+from django.db import InterfaceError, OperationalError, connection
 
 from apps.registry.models import ModelVersion, RunStatus, TrainingRun
+from apps.registry.services.registration import model_version_register, staging_dir
 from apps.trainsets.export.services import dataset_version_export
+from tests.chat.dbproxy import COMMIT, connected_through, postgres_proxy
 from tests.commands import manage
 from tests.registry.corpus import approved_corpus
 from tests.registry.tiny_model import tiny_model_write
@@ -35,3 +42,29 @@ def test_a_model_save_the_disk_refuses_fails_the_run_and_registers_nothing(setti
     assert not ModelVersion.objects.exists()
     assert [p.name for p in models_dir.iterdir()] == [".staging"]
     assert list((models_dir / ".staging").iterdir()) == []  # the half-written weights are gone
+
+
+def test_a_registration_whose_commit_postgresql_never_gets_leaves_the_model_unregistered_in_staging(models_dir):
+    run = TrainingRun.objects.create(stage=TrainingRun.Stage.SFT, base_model="tiny-base")
+    trained = staging_dir(run)
+    trained.mkdir(parents=True)
+    (trained / "config.json").write_text('{"model_type": "llama"}')
+    result = SimpleNamespace(
+        output_dir=trained, base_model="tiny-base", first_loss=2.0, final_loss=1.5, steps=1, runtime_s=0.5,
+        loss_curve=[], config={},
+    )  # fmt: skip
+    host, port = connection.settings_dict["HOST"], connection.settings_dict["PORT"] or 5432
+    on_disk_at_restart: list[str] = []
+
+    with postgres_proxy(Path(host) / f".s.PGSQL.{port}") as proxy, connected_through(proxy):
+        # Renamed to its version name, row written: the COMMIT that would register it never arrives.
+        proxy.restart_at(COMMIT, then=lambda: on_disk_at_restart.extend(sorted(p.name for p in models_dir.iterdir())))
+        with pytest.raises((OperationalError, InterfaceError)):
+            model_version_register(run=run, result=result, managed_fields=set())
+
+    assert on_disk_at_restart == [".staging", "sft-v1"]
+    assert not ModelVersion.objects.exists()
+    assert [p.name for p in models_dir.iterdir()] == [".staging"]  # no version directory the registry does not know
+    assert (trained / "config.json").is_file()  # back in staging, where the run's failure removes it
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED

@@ -14,14 +14,11 @@ from django.core.management import call_command
 from django.db import connection
 
 from apps.trainsets.models import DatasetVersion
-from tests.chat.dbproxy import postgres_proxy
+from tests.chat.dbproxy import COMMIT, postgres_proxy
 from tests.commands import manage
 from tests.registry.corpus import approved_corpus
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# psycopg's commit: a simple-protocol Query message, "Q", its length, the text and a NUL.
-COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
 
 
 @pytest.fixture
