@@ -4,7 +4,8 @@ The test session's PostgreSQL serves every test, so it is not itself restarted: 
 reaches it through this proxy, and ``restart`` does to that process what a PostgreSQL restart does: every
 open connection is dropped, new ones are refused (nothing listens on the port) until ``restore``.
 ``restart_at`` restarts at an exact point of the protocol instead: when a client sends a given message
-(a COMMIT, say), which never reaches the server.
+(a COMMIT, say), which never reaches the server, or when the server sends one (its answer to a COMMIT,
+which then never reaches the client: the transaction is committed, and the client cannot know it).
 """
 
 import socket
@@ -15,6 +16,8 @@ from pathlib import Path
 
 # psycopg's commit: a simple-protocol Query message, "Q", its length, the text and a NUL.
 COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
+# The server's answer once it has committed: CommandComplete, "C", its length and the tag "COMMIT".
+COMMITTED = b"C\x00\x00\x00\x0bCOMMIT\x00"
 
 
 class PostgresProxy:
@@ -24,7 +27,7 @@ class PostgresProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
-        self._trigger: tuple[bytes, Callable[[], None]] | None = None
+        self._trigger: tuple[bytes, bool, Callable[[], None]] | None = None
 
     def listen(self) -> None:
         listener = socket.socket()
@@ -49,9 +52,9 @@ class PostgresProxy:
                 sock.close()
             self._open.clear()
 
-    def restart_at(self, message: bytes, *, then: Callable[[], None] = lambda: None) -> None:
-        """Restart when a client next sends message, before the server sees it; then call `then`."""
-        self._trigger = (message, then)
+    def restart_at(self, message: bytes, *, from_server: bool = False, then: Callable[[], None] = lambda: None) -> None:
+        """Restart when a client (or the server) next sends message, which is not passed on; then call `then`."""
+        self._trigger = (message, not from_server, then)
 
     def restore(self) -> None:
         self.listen()  # the same port: the server under test keeps its DATABASE_URL
@@ -76,10 +79,10 @@ class PostgresProxy:
     def _pump(self, source: socket.socket, target: socket.socket, from_client: bool) -> None:
         with suppress(OSError):
             while data := source.recv(65536):
-                if from_client and (trigger := self._trigger) and trigger[0] in data:
+                if (trigger := self._trigger) and trigger[1] == from_client and trigger[0] in data:
                     self._trigger = None
                     self.restart()
-                    trigger[1]()
+                    trigger[2]()
                     return
                 target.sendall(data)
         for sock in (source, target):

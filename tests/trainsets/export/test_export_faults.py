@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from apps.trainsets.models import DatasetVersion
-from tests.chat.dbproxy import COMMIT, postgres_proxy
+from tests.chat.dbproxy import COMMIT, COMMITTED, postgres_proxy
 from tests.commands import manage
 from tests.registry.corpus import approved_corpus
 
@@ -67,8 +67,14 @@ def test_postgresql_restarting_as_the_export_commits_leaves_no_version_and_no_fi
     on_disk_at_restart: list[str] = []
     with postgres_proxy(Path(host) / f".s.PGSQL.{port}") as proxy:
         database_url = f"postgres://postgres@127.0.0.1:{proxy.port}/{connection.settings_dict['NAME']}"
-        # The files are written and renamed into place; the COMMIT that would register them never arrives.
-        proxy.restart_at(COMMIT, then=lambda: on_disk_at_restart.extend(p.name for p in datasets_dir.iterdir()))
+
+        # The files are written and renamed into place; the COMMIT that would register them never arrives, and
+        # the database is back a moment later: asked again, it has no such version.
+        def then() -> None:
+            on_disk_at_restart.extend(p.name for p in datasets_dir.iterdir())
+            proxy.restore()
+
+        proxy.restart_at(COMMIT, then=then)
 
         failed = export(datasets_dir, DATABASE_URL=database_url)
 
@@ -81,3 +87,20 @@ def test_postgresql_restarting_as_the_export_commits_leaves_no_version_and_no_fi
     assert not DatasetVersion.objects.exists()
     assert list(datasets_dir.iterdir()) == []
     export_again(datasets_dir)
+
+
+def test_postgresql_restarting_after_the_export_committed_keeps_the_version_and_its_files(datasets_dir):
+    host, port = connection.settings_dict["HOST"], connection.settings_dict["PORT"] or 5432
+    with postgres_proxy(Path(host) / f".s.PGSQL.{port}") as proxy:
+        database_url = f"postgres://postgres@127.0.0.1:{proxy.port}/{connection.settings_dict['NAME']}"
+        # The server commits; its answer never reaches the export, and the database is back a moment later.
+        proxy.restart_at(COMMITTED, from_server=True, then=proxy.restore)
+
+        result = export(datasets_dir, DATABASE_URL=database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"Exported instruct-v1 to {datasets_dir / 'instruct-v1'}"
+    version = DatasetVersion.objects.get()
+    assert (version.name, version.path) == ("instruct-v1", str(datasets_dir / "instruct-v1"))
+    assert sorted(p.name for p in datasets_dir.iterdir()) == ["instruct-v1"]  # the version's files, whole
+    assert (datasets_dir / "instruct-v1" / "dataset.json").is_file()
