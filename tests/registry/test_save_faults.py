@@ -2,7 +2,8 @@
 
 `train` runs in a process of its own under a file-size limit (RLIMIT_FSIZE): the kernel refuses the write
 that would make the trained model's weights file larger (EFBIG), as a full disk refuses one (ENOSPC).
-The registration of a trained directory meets PostgreSQL restarting at its COMMIT (tests/chat/dbproxy.py).
+The registration of a trained directory meets PostgreSQL restarting at its commit (tests/chat/dbproxy.py):
+before the server gets the COMMIT, or after it committed and before the registry heard so.
 """
 
 from pathlib import Path
@@ -14,7 +15,7 @@ from django.db import InterfaceError, OperationalError, connection
 from apps.registry.models import ModelVersion, RunStatus, TrainingRun
 from apps.registry.services.registration import model_version_register, staging_dir
 from apps.trainsets.export.services import dataset_version_export
-from tests.chat.dbproxy import COMMIT, connected_through, postgres_proxy
+from tests.chat.dbproxy import COMMIT, COMMITTED, connected_through, postgres_proxy
 from tests.commands import manage
 from tests.registry.corpus import approved_corpus
 from tests.registry.tiny_model import tiny_model_write
@@ -44,27 +45,65 @@ def test_a_model_save_the_disk_refuses_fails_the_run_and_registers_nothing(setti
     assert list((models_dir / ".staging").iterdir()) == []  # the half-written weights are gone
 
 
-def test_a_registration_whose_commit_postgresql_never_gets_leaves_the_model_unregistered_in_staging(models_dir):
+@pytest.fixture
+def trained(models_dir) -> tuple[TrainingRun, SimpleNamespace]:
+    """A run whose training finished: its model in the run's staging directory, the result training returns."""
     run = TrainingRun.objects.create(stage=TrainingRun.Stage.SFT, base_model="tiny-base")
-    trained = staging_dir(run)
-    trained.mkdir(parents=True)
-    (trained / "config.json").write_text('{"model_type": "llama"}')
+    staging_dir(run).mkdir(parents=True)
+    (staging_dir(run) / "config.json").write_text('{"model_type": "llama"}')
     result = SimpleNamespace(
-        output_dir=trained, base_model="tiny-base", first_loss=2.0, final_loss=1.5, steps=1, runtime_s=0.5,
+        output_dir=staging_dir(run), base_model="tiny-base", first_loss=2.0, final_loss=1.5, steps=1, runtime_s=0.5,
         loss_curve=[], config={},
     )  # fmt: skip
+    return run, result
+
+
+def register_through_a_restart(run, result, message: bytes, *, from_server: bool) -> tuple[list[str], object]:
+    """Register with this test's connection through the proxy, restarted (and back at once) at message.
+
+    Returns what MODELS_DIR held at the restart, and the version registered or the error raised.
+    """
     host, port = connection.settings_dict["HOST"], connection.settings_dict["PORT"] or 5432
-    on_disk_at_restart: list[str] = []
-
+    on_disk: list[str] = []
     with postgres_proxy(Path(host) / f".s.PGSQL.{port}") as proxy, connected_through(proxy):
-        # Renamed to its version name, row written: the COMMIT that would register it never arrives.
-        proxy.restart_at(COMMIT, then=lambda: on_disk_at_restart.extend(sorted(p.name for p in models_dir.iterdir())))
-        with pytest.raises((OperationalError, InterfaceError)):
-            model_version_register(run=run, result=result, managed_fields=set())
 
-    assert on_disk_at_restart == [".staging", "sft-v1"]
+        def then() -> None:
+            on_disk.extend(sorted(p.name for p in Path(result.output_dir).parents[1].iterdir()))
+            proxy.restore()
+
+        proxy.restart_at(message, from_server=from_server, then=then)
+        try:
+            return on_disk, model_version_register(run=run, result=result, managed_fields=set())
+        except (OperationalError, InterfaceError) as exc:
+            return on_disk, exc
+
+
+def test_a_registration_whose_commit_postgresql_never_gets_leaves_the_model_unregistered_in_staging(
+    trained, models_dir
+):
+    run, result = trained
+    # Renamed to its version name, row written: the COMMIT that would register it never arrives.
+    on_disk, outcome = register_through_a_restart(run, result, COMMIT, from_server=False)
+
+    assert on_disk == [".staging", "sft-v1"]
+    assert isinstance(outcome, OperationalError | InterfaceError)
     assert not ModelVersion.objects.exists()
     assert [p.name for p in models_dir.iterdir()] == [".staging"]  # no version directory the registry does not know
-    assert (trained / "config.json").is_file()  # back in staging, where the run's failure removes it
+    assert (staging_dir(run) / "config.json").is_file()  # back in staging, where the run's failure removes it
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED
+
+
+def test_a_registration_postgresql_committed_before_it_went_away_keeps_the_version_and_its_directory(
+    trained, models_dir
+):
+    run, result = trained
+    # The server commits; its answer never arrives. Asked again once it is back, it has the version.
+    on_disk, outcome = register_through_a_restart(run, result, COMMITTED, from_server=True)
+
+    assert on_disk == [".staging", "sft-v1"]
+    version = ModelVersion.objects.get()
+    assert outcome == version and (version.name, version.path) == ("sft-v1", str(models_dir / "sft-v1"))
+    assert (models_dir / "sft-v1" / "config.json").is_file()
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
-from apps.core.database import DATABASE_DOWN_ERRORS, database_wait
+from apps.core.database import DATABASE_DOWN_ERRORS, committed_after_all
 from apps.sources.models import Author
 from apps.trainsets.export import writer
 from apps.trainsets.export.leakage import prompts_leaked
@@ -37,7 +37,6 @@ from lib.errors import TwinsiteError
 _HUB_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 # One PostgreSQL advisory lock serialises the numbering of versions ("twinsets" in ASCII).
 _LOCK_KEY = 0x7477696E73657473
-_COMMIT_CHECK_WAIT_S = 10
 _FLAGS = {"instruct": ["auto_accepted"], "preference": ["labeled", "swapped", "edited", "auto_accepted"]}
 
 
@@ -193,19 +192,6 @@ def _export(
     )
 
 
-def _committed_after_all(version_id: int) -> bool:
-    """Whether a commit whose answer was lost went through, asked once the database is back (a bounded wait).
-
-    Only an outermost transaction's commit is in question; inside a caller's transaction nothing was committed.
-    """
-    if connection.in_atomic_block or not database_wait(timeout_s=_COMMIT_CHECK_WAIT_S):
-        return False
-    try:
-        return DatasetVersion.objects.filter(pk=version_id).exists()
-    except DATABASE_DOWN_ERRORS:
-        return False
-
-
 def _target_check(target: Path) -> None:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ExportError(f"output_dir {target} already exists and is not an empty directory; choose another.")
@@ -267,7 +253,11 @@ def _version_save(
             staging.rename(target)  # an empty target directory is replaced; anything else was refused above
             staging, moved = None, target
     except BaseException as exc:
-        if moved is not None and isinstance(exc, DATABASE_DOWN_ERRORS) and _committed_after_all(version.pk):
+        if (
+            moved is not None
+            and isinstance(exc, DATABASE_DOWN_ERRORS)
+            and committed_after_all(DatasetVersion, version.pk)
+        ):
             return version  # the database went away after committing, before it could say so: the version stands
         # Only what this call wrote is removed: the staging directory, or the target if the commit failed.
         for path in (staging, moved):
