@@ -70,7 +70,7 @@ def twin_build(
     An author's twin is a LoRA adapter on the shared base model (merge: a standalone model instead); DPO trains
     that adapter on, against the SFT adapter as its reference, and the result is an adapter again.
     """
-    from apps.trainsets.export.services import ExportError, dataset_version_export
+    from apps.trainsets.export.services import ExportError, ExportInterrupted, dataset_version_export
 
     say = on_stage or (lambda message: None)
     build = TwinBuild()
@@ -82,6 +82,8 @@ def twin_build(
     try:
         build.preference = dataset_version_export(kind=DatasetVersion.Kind.PREFERENCE, author=author)
         say(f"{build.preference.name}: {build.preference.split_summary}")
+    except ExportInterrupted:  # a full disk or a database gone: the build stops, it does not go on without DPO
+        raise
     except ExportError as exc:  # no labeled pairs yet: the SFT model is still worth evaluating
         build.notes.append(f"DPO skipped: {exc}")
 
