@@ -12,6 +12,7 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from twinsite.celery import app
 
@@ -42,7 +43,14 @@ def worker_start(*, database: str, log: Path, queues: str, env: dict[str, str] |
 def consume(process: subprocess.Popen, queue: str, *, start: bool) -> None:
     """Have the worker start or stop consuming a queue (remote control), once it answers."""
     control = app.control.add_consumer if start else app.control.cancel_consumer
-    wait_for(lambda: control(queue, reply=True, destination=[process.hostname], timeout=0.5), timeout=60)
+
+    def answered() -> bool:
+        try:
+            return bool(control(queue, reply=True, destination=[process.hostname], timeout=0.5))
+        except (OSError, KombuOperationalError):  # the broker is just back: ask again
+            return False
+
+    wait_for(answered, timeout=60)
 
 
 def worker_stop(process: subprocess.Popen) -> None:
