@@ -7,6 +7,7 @@ task delivered again and finished with nothing twice, or the run failed with the
 restarts under a queued task, the web app and beat.
 """
 
+import itertools
 import json
 import os
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 
 from apps.core import embedded
 from apps.documents import embedding
@@ -25,6 +27,8 @@ from apps.documents.services import document_process
 from apps.registry.models import ModelVersion, RunStatus, TrainingRun
 from apps.registry.services import training_run_create
 from apps.sources.models import CrawlRun, Source
+from apps.trainsets.generation import prompts
+from apps.trainsets.generation.extracts import extracts_for
 from apps.trainsets.models import DatasetVersion, GenerationRun, InstructionSample, PreferencePair
 from tests.factories import make_author, make_document
 from tests.serving import serving
@@ -62,10 +66,27 @@ class Gate:
             self.opened.wait(timeout=60)
 
 
+# Distinct answers in the author's subjects, so that no sample is dropped as a near-duplicate of another.
+ANSWERS = [
+    "I run the nightly dump against the replica so that nobody using the site ever feels the backup happening.",
+    "The starter gets equal weights of rye flour and water each evening and has doubled by the next morning.",
+    "Forty-eight hairpins on the eastern side took me a little under three hours with a compact crank.",
+    "Compressing the dump with zstd keeps the copy small enough to ship to another region every single night.",
+    "Salt goes in only after the dough has rested for an hour, which gives the flour time to drink the water.",
+    "A generous cassette at the back matters more than strong legs when the road keeps climbing for hours.",
+    "Restoring a backup once a month is the only way I trust that the nightly copies are any good at all.",
+    "A warm kitchen shortens the rise considerably, so in winter I leave the bowl beside the radiator overnight.",
+    "Descending the pass afterwards was colder than expected, and I was glad of the jacket in my back pocket.",
+    "Object storage in a second region means a fire in one data centre cannot take both copies with it.",
+]
+
+
 class ModelServer(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat endpoint: a question for a passage, a generic answer for the twin's turn."""
+    """An OpenAI-compatible chat endpoint: a question for a passage (own_text), two instruction-answer pairs for
+    one (generated), and a generic answer for the twin's turn (the rejected side of a preference pair)."""
 
     gate: Gate  # set by the test that holds a request
+    replies = itertools.count()
 
     def log_message(self, format, *args) -> None:
         pass
@@ -75,8 +96,13 @@ class ModelServer(BaseHTTPRequestHandler):
         if body["messages"][0]["content"].startswith(TWIN_SYSTEM):
             self.gate.hold()
             text = "A generic answer to that."
-        else:
+        elif body["messages"][0]["content"] == prompts.OWN_TEXT_SYSTEM:
             text = "How do you do this every day?"
+        else:
+            n = next(self.replies)
+            pairs = [{"instruction": f"Question {n}.{i}: how do you go about it?", "answer": ANSWERS[(2 * n + i) % 10]}
+                     for i in range(2)]  # fmt: skip
+            text = json.dumps({"pairs": pairs})
         reply = json.dumps({
             "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
@@ -200,8 +226,34 @@ def _waiting(cursor, query: str) -> int | None:
     return row[0] if row else None
 
 
-def test_a_generation_killed_mid_extract_resumes_and_counts_each_sample_once(worker):
-    make_corpus()  # three passages, one extract each
+def test_a_generation_killed_while_storing_an_extract_resumes_with_every_sample_of_it_once(worker):
+    documents = make_corpus()  # three passages, one extract each
+    first = next(extracts_for())
+    options = {"mode": "generated", "samples_per_extract": 2, "pairs": False, "provider": "openai"}
+    run = GenerationRun.objects.create(options=options)
+
+    # The first extract's second sample waits on the row this transaction holds: the worker is killed there.
+    with transaction.atomic(), connection.cursor() as cursor:
+        InstructionSample.objects.create(
+            author=documents[0].author, document_id=first.document_id, extract_hash=first.hash, ordinal=1,
+            mode="generated", extract=first.text, instruction="held", answer="held",
+        )  # fmt: skip
+        app.send_task("workers.datasets.generate_datasets", args=[run.pk])
+        backend = wait_for(lambda: _waiting(cursor, f'INSERT INTO "{InstructionSample._meta.db_table}"%'), timeout=60)
+        kill_pool_child(worker)
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+        transaction.set_rollback(True)
+    wait_for(lambda: GenerationRun.objects.get(pk=run.pk).status == "succeeded", timeout=60)
+
+    run.refresh_from_db()
+    samples = InstructionSample.objects.filter(generation_run=run)
+    per_extract = samples.values_list("document_id").annotate(Count("pk")).values_list("pk__count", flat=True)
+    assert sorted(per_extract) == [2, 2, 2]  # the first extract complete too, nothing twice
+    assert (run.samples_created, run.extracts_done, run.dropped) == (6, 3, {})
+
+
+def test_a_generation_killed_mid_pair_resumes_and_counts_each_sample_once(worker):
+    make_corpus()  # three passages, one extract each: one sample each, in the author's own words
     run = GenerationRun.objects.create(options={"provider": "openai"})
     ModelServer.gate = gate = Gate()
     app.send_task("workers.datasets.generate_datasets", args=[run.pk])
@@ -213,9 +265,8 @@ def test_a_generation_killed_mid_extract_resumes_and_counts_each_sample_once(wor
     run.refresh_from_db()
     samples = InstructionSample.objects.filter(generation_run=run)
     pairs = PreferencePair.objects.filter(generation_run=run)
-    assert (samples.count(), pairs.count()) == (3, 3)
+    assert (samples.count(), pairs.count(), len(set(pairs.values_list("sample_id", flat=True)))) == (3, 3, 3)
     assert (run.samples_created, run.pairs_created, run.extracts_done, run.dropped) == (3, 3, 3, {})
-    assert len(set(pairs.values_list("sample_id", flat=True))) == 3
 
 
 def test_a_training_run_killed_while_running_ends_failed_with_the_reason_and_registers_nothing(worker, tmp_path):
