@@ -8,6 +8,7 @@ place the Django settings use, so the service and training share one conversion.
 """
 
 import importlib.util
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,34 @@ def model_load(path: str, *, precision: Precision, attn_implementation: str) -> 
         attn_implementation=attn_implementation,
         device_map=None,  # the Trainer moves the model to the GPU itself
     )
+
+
+def adapter_base_resolve(adapter_dir: str, *, cache_dir: Path | None = None) -> str:
+    """The base model a LoRA adapter was trained on (its adapter_config.json), found here: the packaged SmolLM2
+    is recorded by the path it had where training ran, so where that is gone the packaged model of this cache
+    stands in when its directory name matches."""
+    from lib.packaged_models import CONVERTED_NAME
+
+    recorded = json.loads((Path(adapter_dir) / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if not recorded:
+        raise FileNotFoundError(f"The adapter at {adapter_dir} names no base model.")
+    if not Path(recorded).is_dir() and Path(recorded).name == CONVERTED_NAME:
+        return base_model_resolve("", cache_dir=cache_dir)
+    return base_model_resolve(recorded, cache_dir=cache_dir)
+
+
+def adapter_model_load(
+    adapter_dir: str, *, precision: Precision, attn_implementation: str, cache_dir: Path | None = None
+) -> Any:
+    """A PeftModel: the adapter's base with the adapter loaded as "default", trainable, to train on from there."""
+    from peft import PeftModel
+
+    base = model_load(
+        adapter_base_resolve(adapter_dir, cache_dir=cache_dir),
+        precision=precision,
+        attn_implementation=attn_implementation,
+    )
+    return PeftModel.from_pretrained(base, adapter_dir, is_trainable=True)
 
 
 def tokenizer_load(path: str) -> Any:

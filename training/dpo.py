@@ -1,11 +1,16 @@
-"""Direct preference optimisation (TRL DPOTrainer) of an SFT model on a preference export; writes a standalone model.
+"""Direct preference optimisation (TRL DPOTrainer) of an SFT model on a preference export.
 
     python -m training.dpo --dataset var/datasets/preference-v2 --model var/models/twin-sft --output var/models/twin-dpo
 
-The policy is given to DPOTrainer as the SFT model's *path*: DPOTrainer builds its
+A standalone SFT model is given to DPOTrainer as its *path*: DPOTrainer builds its
 reference model by loading the policy's name, so a path is what makes the reference
 the same SFT model. With LoRA no second copy is loaded at all: the reference is the
-policy with its adapter disabled. At the end the adapter is merged, as in SFT.
+policy with its new adapter disabled. At the end the adapter is merged, as in SFT.
+
+An SFT *adapter* (an author's twin) is trained on as it is: its base is loaded with the
+adapter trainable, and DPOTrainer keeps a frozen copy of it as the reference ("ref"),
+so the reference is the SFT twin, not the bare base. The result is that adapter, further
+trained (the LoRA settings are the SFT adapter's), or merged when asked.
 """
 
 import sys
@@ -18,6 +23,7 @@ from pathlib import Path
 
 from lib.production_pointer import is_adapter_dir
 from training.base_model import (
+    adapter_model_load,
     attention_implementation,
     base_model_resolve,
     liger_available,
@@ -52,10 +58,12 @@ class DpoConfig:
     seed: int = 0
     logging_steps: int = 1
     attn_implementation: str = ""  # "" = flash_attention_2 when installed on CUDA, else sdpa
+    model_cache_dir: Path | None = None  # where an adapter's packaged base is found; default $MODEL_CACHE_DIR
 
 
 def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) -> TrainingResult:
-    """Train config.model towards the chosen answers of the export train split; the merged model lands in output_dir."""
+    """Train config.model towards the chosen answers of the export train split; the model (merged, or the adapter
+    when config.merge is false) lands in output_dir."""
     from trl import DPOConfig, DPOTrainer
 
     started = time.monotonic()
@@ -63,13 +71,19 @@ def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) 
         raise FileNotFoundError("DPO needs the SFT model directory to start from (setting 'model', flag --model).")
     train_dataset = export_dataset(dataset_dir=config.dataset_dir, kind="preference")
     model_path = base_model_resolve(config.model)
-    if is_adapter_dir(Path(model_path)):
-        # Its reference model would be the SFT adapter on its base, which DPOTrainer does not build from a path.
-        raise ConfigError(f"model: {config.model} is a LoRA adapter; DPO starts from a merged SFT model (merge: true).")
     precision = precision_detect(use_lora=config.use_lora)
     attn = config.attn_implementation or attention_implementation(device=precision.device)
     tokenizer = tokenizer_load(model_path)
-    peft_config = lora_config(config)
+    policy, peft_config, lora = model_path, lora_config(config), {}
+    if is_adapter_dir(Path(model_path)):
+        if not config.use_lora:
+            raise ConfigError(f"model: {config.model} is a LoRA adapter; DPO trains it as one (use_lora: true).")
+        policy = adapter_model_load(
+            model_path, precision=precision, attn_implementation=attn, cache_dir=config.model_cache_dir
+        )
+        peft_config = None  # the SFT adapter trains on: no new one
+        trained = policy.peft_config["default"]
+        lora = {"lora_r": trained.r, "lora_alpha": trained.lora_alpha, "lora_dropout": trained.lora_dropout}
     plan = {
         "per_device_train_batch_size": config.batch_size,
         "gradient_accumulation_steps": config.gradient_accumulation_steps,
@@ -94,11 +108,14 @@ def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) 
             save_strategy="no",
             report_to="none",
             disable_tqdm=on_log is not None,
-            model_init_kwargs={"dtype": precision.dtype_name, "attn_implementation": attn},
+            # Only for a policy given by path (a model given as an object is already loaded).
+            model_init_kwargs={"dtype": precision.dtype_name, "attn_implementation": attn}
+            if isinstance(policy, str)
+            else None,
             **plan,
         )
         trainer = DPOTrainer(
-            model=model_path,
+            model=policy,
             args=args,
             train_dataset=train_dataset,
             processing_class=tokenizer,
@@ -106,12 +123,15 @@ def run_dpo(config: DpoConfig, *, on_log: Callable[[dict], None] | None = None) 
             callbacks=[recorder],
         )
         trainer.train()
+    if "ref" in getattr(trainer.model, "peft_config", {}):
+        trainer.model.delete_adapter("ref")  # the frozen reference copy: only the trained adapter is kept
     settings = {
         "model_path": model_path,
         "device": precision.device,
         "dtype": precision.dtype_name,
         "attn_implementation": attn,
         "trainer": plan,
+        **lora,  # an SFT adapter trained on keeps its own LoRA settings
     }
     return trained_model_result(
         trainer=trainer,

@@ -1,6 +1,14 @@
-"""What every pipeline task shares: late acks (the work is idempotent), retries on transient errors."""
+"""What every pipeline task shares: late acks (the work is idempotent), retries on transient errors.
 
+A task's process killed under it (out of memory, SIGKILL) is a lost worker. A late-acked task is
+delivered again (reject_on_worker_lost) and its run picks up where it stopped. One acked early (training:
+no second attempt) is recorded failed by the worker's main process, which saw its child die: the task's
+own on_failure never runs then, and the run would show "running" forever.
+"""
+
+from billiard.exceptions import WorkerLostError
 from celery import Task
+from celery.signals import task_failure
 from django.db import InterfaceError, OperationalError
 
 # Worth retrying: the database or broker blinked. Anything else is a bug or bad input, recorded once.
@@ -29,3 +37,10 @@ class PipelineTask(Task):
         object_id = args[0] if args else next(iter(kwargs.values()), None)
         if object_id is not None:
             self.record_failure(object_id, f"{exc.__class__.__name__}: {exc}"[:1000])
+
+
+@task_failure.connect
+def _record_lost_worker(sender=None, exception=None, args=None, kwargs=None, **_) -> None:
+    # Sent in the main process only for a lost worker (with late acks, only once it is not delivered again).
+    if isinstance(sender, PipelineTask) and isinstance(exception, WorkerLostError):
+        sender.on_failure(exception, None, args or (), kwargs or {}, None)

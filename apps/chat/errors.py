@@ -3,12 +3,12 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from apps.core.database import DATABASE_DOWN_ERRORS
 from apps.rag.providers import ProviderError, ProviderUnavailable
 from lib.errors import TwinsiteError
 from lib.redaction import url_redact
@@ -16,8 +16,6 @@ from lib.redaction import url_redact
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 30
-# The database is down or restarting (refused, dropped, timed out): a 503 to retry, not a bug in a query.
-DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
 DATABASE_DOWN = "The database is not answering; try again shortly."
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",

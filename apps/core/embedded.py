@@ -166,9 +166,15 @@ def _redis_url(port: int, password: str) -> str:
     return f"redis://:{password}@127.0.0.1:{port}/0"
 
 
-def _free_port() -> int:
+def _free_port(preferred: int | None = None) -> int:
+    """``preferred`` when nothing listens there, else any free port of 127.0.0.1."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        # As Valkey binds: a port whose old connections linger in TIME_WAIT is free to listen on again.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", preferred or 0))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
@@ -195,7 +201,9 @@ def redis_start(data_dir: Path) -> str:
             if _ping(port, password):
                 return _redis_url(port, password)
             redis_stop(data_dir)  # started before it had a password: restart it with one
-        port = _free_port()
+        # A restarted broker comes back where it was: running web apps and workers hold that URL and
+        # reconnect to it (a new port would leave them retrying against nothing until they restart).
+        port = _free_port(port)
         conf = vdir / "valkey.conf"
         conf.touch(mode=0o600)
         conf.chmod(0o600)

@@ -7,15 +7,19 @@ a PostgreSQL advisory lock, so two runs of one source never interleave.
 A run's counts describe the run once. A worker killed mid-crawl has its task delivered again
 (late acks): the next attempt starts the counts over, and a document that an earlier attempt of the
 same run stored counts as new or changed, not unchanged. After MAX_ATTEMPTS starts the run gives up
-and says why, instead of killing worker after worker.
+and says why, instead of killing worker after worker. A database that goes away mid-crawl is the same
+kind of stop: nothing can be recorded then, so the error goes up for the caller to run the crawl again
+once the database is back (the task retries; ``crawl --sync`` waits for it).
 """
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.database import DATABASE_DOWN_ERRORS
 from apps.documents.models import Document
 from apps.documents.services import document_upsert, documents_mark_gone
 from apps.sources.authorship import Attribution, AuthorNotAllowed
@@ -105,7 +109,8 @@ def crawl_run_execute(
             return _finish(run, CrawlRun.Status.FAILED)
         return _crawl(run, source, on_document, progress)
     finally:
-        _unlock_source(source.pk)
+        with suppress(*DATABASE_DOWN_ERRORS):  # a connection that dropped took its session lock with it
+            _unlock_source(source.pk)
 
 
 def _gave_up(attempts: int) -> str:
@@ -136,7 +141,7 @@ def _start(run: CrawlRun) -> None:
     run.documents_new = run.documents_changed = run.documents_unchanged = 0
     run.progress_done = run.progress_total = 0
     run.skipped = []
-    note = f"Attempt {run.attempts}: the previous one stopped with its worker; the counts start over."
+    note = f"Attempt {run.attempts}: the previous one stopped with its worker or the database; the counts start over."
     run.errors = [{"url": run.source.url, "error": note}] if redelivered else []
     run.save()
     Source.objects.filter(pk=run.source_id).update(last_crawl_status=Source.CrawlStatus.RUNNING)
@@ -233,6 +238,8 @@ def _crawl(
     except TwinsiteError as exc:  # the source as a whole cannot be crawled: a clean, recorded failure
         failed(source.url, str(exc))
         return _finish(run, CrawlRun.Status.FAILED)
+    except DATABASE_DOWN_ERRORS:
+        raise  # nothing can be recorded while it is away; the run is attempted again once it is back
     except Exception as exc:  # a bug or an outage: recorded on the run, then raised for the worker's log
         failed(source.url, f"The crawl stopped: {exc.__class__.__name__}: {exc}"[:1000])
         _finish(run, CrawlRun.Status.FAILED)

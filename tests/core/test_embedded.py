@@ -75,6 +75,10 @@ def test_broker_is_reused_while_running_and_stops_cleanly(data_dir):
     assert embedded.redis_start(data_dir) == url == embedded.redis_url(data_dir)
     assert redis.Redis.from_url(url).get("twin") == b"ok"
     embedded.redis_stop(data_dir)
+    # Restarted, it comes back on its port (web apps and workers hold that URL), with what it held.
+    assert embedded.redis_start(data_dir) == url
+    assert redis.Redis.from_url(url).get("twin") == b"ok"
+    embedded.redis_stop(data_dir)
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
 

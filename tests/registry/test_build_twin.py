@@ -26,8 +26,8 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
     approved_corpus(annotator=annotator, topics=8, pairs=6)
     out = StringIO()
 
-    # --merge: a standalone model, so DPO runs after SFT (an adapter build stops after SFT).
-    call_command("build_twin", "--author", "ada example", "--merge", "--quick", "--json", stdout=out, stderr=StringIO())
+    # An author's build, as make twin AUTHOR=... runs it: SFT makes an adapter, DPO trains it on.
+    call_command("build_twin", "--author", "ada example", "--quick", "--json", stdout=out, stderr=StringIO())
 
     summary = json.loads(out.getvalue())
     assert summary["datasets"] == ["instruct-v1", "preference-v1"]
@@ -36,7 +36,8 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
         "preference-v1": (5, 1),
     }
     assert summary["model_version"] == "dpo-v1" and summary["stage"] == "production" and summary["promoted"]
-    assert (summary["author"], summary["kind"]) == ("Ada Example", "merged")
+    assert summary["notes"] == []  # DPO ran on the adapter: nothing skipped
+    assert (summary["author"], summary["kind"]) == ("Ada Example", "adapter")
     assert set(DatasetVersion.objects.values_list("kind", flat=True)) == {"instruct", "preference"}
 
     sft, dpo = TrainingRun.objects.order_by("pk")
@@ -48,7 +49,9 @@ def test_quick_twin_build_records_every_step_and_serves_the_promoted_model(
     assert dpo.parent == sft_version and dpo.base_model == sft_version.path == str(models_dir / "sft-v1")
     assert sft.base_model == str(smollm2_dir)  # no production yet: the packaged model
     assert [d.name for d in dpo_version.dataset_versions.all()] == ["preference-v1"]
-    assert (Path(dpo_version.path) / "config.json").is_file()
+    assert (sft_version.kind, dpo_version.kind) == ("adapter", "adapter")
+    assert (Path(dpo_version.path) / "adapter_config.json").is_file()
+    assert not (Path(dpo_version.path) / "config.json").exists()
     assert not any((models_dir / ".staging").iterdir())
 
     evaluation = EvalRun.objects.get()

@@ -1,8 +1,8 @@
 """Many twins on one model: two authors' LoRA adapters, trained here on the packaged SmolLM2, served side by side.
 
-One pair of adapters is trained per module (a few steps on a few rows each, so that they differ and differ
-from the base), then asked the same question locally, through TGI- and vLLM-style servers on 127.0.0.1,
-and promoted one author at a time.
+One pair of adapters is trained per session (``adapters`` in conftest.py: a few steps on a few rows each, so
+that they differ and differ from the base), then asked the same question locally, through TGI- and
+vLLM-style servers on 127.0.0.1, and promoted one author at a time.
 """
 
 import json
@@ -29,46 +29,10 @@ from tests.rag.scripted import ScriptedProvider
 from tests.rag.servers import serve_chat
 from tests.registry.metrics import evaluated
 
-# Every test is a database test, even those that need none: pytest-django runs database tests first, and a
-# module split in two would train the pair twice.
 pytestmark = pytest.mark.django_db
 
 QUESTION = [ChatMessage("user", "How do you test code?")]
 GREEDY = GenerationParams(max_tokens=10)
-STYLES = {"ada": "Arr matey, the sea decides.", "bob": "Quack quack, said the duck."}
-
-
-def _export(folder: Path, answer: str) -> Path:
-    """An instruct export of two samples, both answered in the author's one sentence."""
-    folder.mkdir(parents=True)
-    questions = ["How do you name things?", "What is a good test?"]
-    rows = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": answer}]} for q in questions]
-    (folder / "train.jsonl").write_text("\n".join(json.dumps(row) for row in rows))
-    (folder / "dataset.json").write_text(json.dumps({"kind": "instruct", "files": {"train": "train.jsonl"}}))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def adapters(tmp_path_factory) -> dict[str, Path]:
-    """Each author's adapter, trained with the training package's own SFT (merge off, as for an author's run)."""
-    from training.sft import SftConfig, run_sft
-
-    root = tmp_path_factory.mktemp("twins")
-    trained = {}
-    for author, answer in STYLES.items():
-        config = SftConfig(
-            dataset_dir=_export(root / f"data-{author}", answer),
-            output_dir=root / f"adapter-{author}",
-            merge=False,
-            max_steps=3,
-            learning_rate=5e-3,
-            batch_size=2,
-            max_length=64,
-            lora_r=8,
-            model_cache_dir=Path(django_settings.MODEL_CACHE_DIR),
-        )
-        trained[author] = run_sft(config).output_dir
-    return trained
 
 
 @pytest.fixture(scope="module")

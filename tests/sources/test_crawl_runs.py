@@ -79,7 +79,10 @@ def test_a_redelivered_crawl_counts_each_page_once(blog):
     # Each page once (the second attempt found them stored and current: 304), each counted new, as it was.
     assert (again.pages_fetched + again.pages_not_modified, again.documents_new, again.documents_unchanged) == (4, 4, 0)
     assert again.errors == [
-        {"url": source.url, "error": "Attempt 2: the previous one stopped with its worker; the counts start over."}
+        {
+            "url": source.url,
+            "error": "Attempt 2: the previous one stopped with its worker or the database; the counts start over.",
+        }
     ]
 
 

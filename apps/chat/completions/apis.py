@@ -67,7 +67,8 @@ class ModelListApi(OpenAIApiView):
                 return "twinsite"
 
             def get_metadata(self, twin: Twin) -> dict:
-                return {"author": twin.author, **self.context["serving"]}
+                version = served_model_name(author_ids=twin.author_ids)  # an author's own, when it answers them
+                return {"author": twin.author, "model_version": version, "provider": settings.LLM_PROVIDER}
 
         class Meta:
             ref_name = "OpenAIModelList"
@@ -81,8 +82,7 @@ class ModelListApi(OpenAIApiView):
     )
     def get(self, request: Request) -> Response:
         models = {"object": "list", "data": selectors.twins_for(user=request.user)}
-        serving = {"model_version": served_model_name(), "provider": settings.LLM_PROVIDER}
-        return Response(self.OutputSerializer(models, context={"serving": serving}).data)
+        return Response(self.OutputSerializer(models).data)
 
 
 class ChatCompletionApi(OpenAIApiView):
@@ -151,6 +151,7 @@ class ChatCompletionApi(OpenAIApiView):
             max_tokens=fields["max_tokens"],
             sources_in_content=fields["sources_in_content"],
             include_usage=fields["include_usage"],
+            author_ids=twin.author_ids,
         )
         ids = {"X-Conversation-Id": str(turn.conversation.pk)}
         if fields["stream"]:

@@ -26,6 +26,12 @@ class Twin:
     name: str
     author: str | None  # the author name the RAG graph filters on; None: every author
     created: datetime | None
+    author_id: int | None = None
+
+    @property
+    def author_ids(self) -> list[int] | None:
+        """The author filter the twin's questions run with, as the graph holds it."""
+        return [self.author_id] if self.author_id is not None else None
 
 
 def twins_for(*, user: AbstractBaseUser) -> list[Twin]:
@@ -41,7 +47,7 @@ def twins_for(*, user: AbstractBaseUser) -> list[Twin]:
             slug = f"{slug}-{author.pk}"
         taken.add(slug)
         if author.readable:
-            twins.append(Twin(f"{PREFIX}{slug}", f"{author.name} (twin)", author.name, author.created_at))
+            twins.append(Twin(f"{PREFIX}{slug}", f"{author.name} (twin)", author.name, author.created_at, author.pk))
         everyone = everyone and author.readable
     twins.sort(key=lambda twin: twin.id)
     if everyone:

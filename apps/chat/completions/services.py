@@ -33,6 +33,7 @@ class CompletionOptions:
     max_tokens: int
     sources_in_content: bool = True
     include_usage: bool = False
+    author_ids: list[int] | None = None  # the twin's author, when the model id names one
 
 
 def completion_start(
@@ -49,15 +50,22 @@ def completion_start(
     )
 
 
-def _head(turn: ChatTurn, options: CompletionOptions, kind: str) -> dict[str, Any]:
+def _head(turn: ChatTurn, options: CompletionOptions, kind: str, *, fingerprint: str) -> dict[str, Any]:
     return {
         # One conversation per call: its id names the completion.
         "id": f"chatcmpl-{turn.conversation.pk.hex}",
         "object": kind,
         "created": int(time.time()),
         "model": options.model,
-        "system_fingerprint": served_model_name(),
+        "system_fingerprint": fingerprint,
     }
+
+
+def _answered_by(result: RagAnswer, options: CompletionOptions) -> str:
+    """The model version that answered: the one the graph's author filter chose (an author's production
+    version, when it answers as theirs), else all authors'. A reply that ran no search (a greeting) has no
+    filter: the twin's author stands."""
+    return served_model_name(author_ids=result.filters.get("author_ids") or options.author_ids)
 
 
 def _usage(result: RagAnswer) -> dict[str, int]:
@@ -88,7 +96,7 @@ def completion_create(*, turn: ChatTurn, configuration: RagConfiguration, option
     message = {"role": "assistant", "content": content, "refusal": None}
     choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": _finish_reason(usage, options)}
     return {
-        **_head(turn, options, "chat.completion"),
+        **_head(turn, options, "chat.completion", fingerprint=_answered_by(result, options)),
         "choices": [choice],
         "usage": usage,
         **_extras(turn, answer, result),
@@ -104,8 +112,12 @@ async def completion_chunks(
 ) -> AsyncIterator[str]:
     """Server-Sent Events of ``chat.completion.chunk``: the role, the answer as the graph streams it, the
     sources list, a last chunk with the finish reason and the extras, the usage if asked for, then [DONE].
-    A backend that fails mid-answer ends the stream with an error event, as OpenAI's streams do."""
-    head = _head(turn, options, "chat.completion.chunk")
+    A backend that fails mid-answer ends the stream with an error event, as OpenAI's streams do.
+
+    The answer's chunks name the version that answers the twin's author (the model id), known before the
+    graph runs; the chunks after the answer name the one that answered, which differs only when a question to
+    the all-authors twin named one author, whose own version then answered."""
+    head = _head(turn, options, "chat.completion.chunk", fingerprint=served_model_name(author_ids=options.author_ids))
     if options.include_usage:
         head["usage"] = None  # on every chunk but the last, as OpenAI sends it
 
@@ -137,6 +149,7 @@ async def completion_chunks(
         yield _data(database_error())
         return
     usage = await sync_to_async(_usage)(reply.result)
+    head["system_fingerprint"] = _answered_by(reply.result, options)
     if options.sources_in_content and (sources := sources_text(reply.result.citations)):
         yield chunk({"content": sources})
     yield chunk({}, _finish_reason(usage, options), **_extras(turn, reply.answer, reply.result))

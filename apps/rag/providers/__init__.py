@@ -9,7 +9,8 @@ author's production version (MODELS_DIR/production-author-<id>) is served beside
 it, a LoRA adapter on the shared base, and updated in place on every call: an
 author's promotion loads that one adapter, without a restart.
 
-``twin_adapter`` names the adapter a request for one author is answered by.
+``twin_adapter`` names the adapter a request for one author is answered by, and ``served_model_name`` the
+version that answers it.
 """
 
 import threading
@@ -69,19 +70,27 @@ def twin_adapter(*, author_ids: list[int] | None, provider: str | None = None) -
     An author with a production version has one; remote servers (TGI, vLLM) serve adapters only,
     so an author whose production version is a merged model is answered by the all-authors model there.
     """
+    return adapter_name(author_ids[0]) if _adapter_version(author_ids, provider) else ""
+
+
+def _adapter_version(author_ids: list[int] | None, provider: str | None) -> Path | None:
+    """The production directory of the one author of author_ids, where the provider serves it as theirs."""
     if not author_ids or len(author_ids) != 1:
-        return ""
+        return None
     directory = production_model_path(Path(settings.MODELS_DIR), author_ids[0])
     if directory is None:
-        return ""
+        return None
     provider = provider or getattr(settings, "LLM_PROVIDER", "local")
-    return adapter_name(author_ids[0]) if provider == "local" or is_adapter_dir(directory) else ""
+    return directory if provider == "local" or is_adapter_dir(directory) else None
 
 
-def served_model_name() -> str:
-    """What the configured provider serves, named without loading it: a model version's directory name
-    (e.g. "dpo-v1"), the packaged model's, or the remote model's id."""
+def served_model_name(*, author_ids: list[int] | None = None) -> str:
+    """What the configured provider answers with, named without loading it: a model version's directory name
+    (e.g. "dpo-v1"), the packaged model's, or the remote model's id. For one author (author_ids, as the
+    graph's filters hold them) whose production version answers as theirs (twin_adapter), that version's."""
     name = getattr(settings, "LLM_PROVIDER", "local")
+    if (version := _adapter_version(author_ids, name)) is not None:
+        return version.name
     if name == "openai":
         return getattr(settings, "OPENAI_MODEL", "") or "twin"
     if name == "tgi":  # TGI serves the production pointer (docker-compose), when there is one

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.database import DATABASE_DOWN_ERRORS, committed_after_all
 from apps.registry.models import ModelVersion, RunStatus, TrainingRun
 from lib.errors import TwinsiteError
 from lib.production_pointer import is_adapter_dir
@@ -31,13 +32,15 @@ def model_version_register(*, run: TrainingRun, result: Any, managed_fields: set
     if not adapter and not (output / "config.json").is_file():
         raise TwinsiteError(f"Training finished but {output} holds no model (no config.json, no adapter_config.json).")
     models_dir = Path(settings.MODELS_DIR)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REGISTER_LOCK])
-        name = _free_version_name(run.stage, models_dir)
-        target = models_dir / name
-        output.rename(target)
-        try:
+    moved: tuple[Path, Path] | None = None
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REGISTER_LOCK])
+            name = _free_version_name(run.stage, models_dir)
+            target = models_dir / name
+            output.rename(target)
+            moved = (target, output)
             version = ModelVersion.objects.create(
                 name=name,
                 path=str(target),
@@ -65,8 +68,14 @@ def model_version_register(*, run: TrainingRun, result: Any, managed_fields: set
             run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
             run.logs += f"Registered {name} at {target}.\n"
             run.save()
-        except BaseException:
-            target.rename(output)  # the database said no: the directory goes back to be cleaned up
+    except BaseException as exc:
+        in_doubt = moved is not None and isinstance(exc, DATABASE_DOWN_ERRORS)
+        # The database may have committed and gone away before it could say so: then the version stands.
+        if not (in_doubt and committed_after_all(ModelVersion, version.pk)):
+            # It said no, or went away before the commit: the directory goes back to be cleaned up,
+            # so no version directory is left that the registry does not know.
+            if moved is not None:
+                moved[0].rename(moved[1])
             raise
     staging = staging_dir(run)
     if staging.exists() and staging != output:

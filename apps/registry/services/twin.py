@@ -67,10 +67,10 @@ def twin_build(
 ) -> TwinBuild:
     """Export -> SFT -> DPO -> evaluate -> promote; a failed step raises, naming its recorded run.
 
-    An author's twin is a LoRA adapter on the shared base model (merge: a standalone model instead); DPO needs a
-    merged SFT model, so an adapter build stops after SFT (noted).
+    An author's twin is a LoRA adapter on the shared base model (merge: a standalone model instead); DPO trains
+    that adapter on, against the SFT adapter as its reference, and the result is an adapter again.
     """
-    from apps.trainsets.export.services import ExportError, dataset_version_export
+    from apps.trainsets.export.services import ExportError, ExportInterrupted, dataset_version_export
 
     say = on_stage or (lambda message: None)
     build = TwinBuild()
@@ -82,6 +82,8 @@ def twin_build(
     try:
         build.preference = dataset_version_export(kind=DatasetVersion.Kind.PREFERENCE, author=author)
         say(f"{build.preference.name}: {build.preference.split_summary}")
+    except ExportInterrupted:  # a full disk or a database gone: the build stops, it does not go on without DPO
+        raise
     except ExportError as exc:  # no labeled pairs yet: the SFT model is still worth evaluating
         build.notes.append(f"DPO skipped: {exc}")
 
@@ -89,11 +91,7 @@ def twin_build(
     sft_options = {**profile.sft, **({"merge": True} if merge else {})}
     sft = _train(build, TrainingRun.Stage.SFT, build.instruct, None, sft_options, on_training)
     build.version = sft.model_version
-    if build.preference is not None and build.version.kind == ModelVersion.Kind.ADAPTER:
-        build.notes.append(
-            f"DPO skipped: {build.version.name} is a LoRA adapter and DPO starts from a merged model (use --merge)."
-        )
-    elif build.preference is not None:
+    if build.preference is not None:
         say(f"DPO on {build.preference.name}, from {build.version.name}")
         dpo_options = {**profile.dpo, **({"merge": True} if merge else {})}
         dpo = _train(build, TrainingRun.Stage.DPO, build.preference, build.version.name, dpo_options, on_training)

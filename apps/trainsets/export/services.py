@@ -2,7 +2,9 @@
 
 The files are written into a hidden staging directory next to the target and renamed into place
 at the end, inside the transaction that creates the row: a failure anywhere leaves neither a
-half-written directory nor a DatasetVersion behind.
+half-written directory nor a DatasetVersion behind. A full disk or a database that goes away is
+an ExportError that says so, like any other export that cannot be made. A database that goes away
+at the commit itself may have committed: it is asked again, and the files stay if it had.
 """
 
 import re
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
+from apps.core.database import DATABASE_DOWN_ERRORS, committed_after_all
 from apps.sources.models import Author
 from apps.trainsets.export import writer
 from apps.trainsets.export.leakage import prompts_leaked
@@ -39,6 +42,22 @@ _FLAGS = {"instruct": ["auto_accepted"], "preference": ["labeled", "swapped", "e
 
 class ExportError(TwinsiteError):
     """The export cannot be made as asked; nothing was written."""
+
+
+class ExportInterrupted(ExportError):
+    """The disk or the database failed part-way; nothing was kept, and the same export may work later."""
+
+
+def _outage(exc: BaseException, *, where: Path | str) -> ExportInterrupted:
+    """The export stopped on a disk or database failure: the error people see, the cause chained for the logs."""
+    if isinstance(exc, OSError):  # a full disk (ENOSPC), a file-size limit (EFBIG), a read-only volume...
+        cause = exc.strerror or str(exc)
+        return ExportInterrupted(
+            f"Writing the dataset in {where} failed: {cause}. Nothing was kept; make room and export again."
+        )
+    return ExportInterrupted(
+        "The database stopped answering during the export; nothing was saved. Export again once it is back."
+    )
 
 
 def _check(*, kind: str, test_fraction: float, seed: int, push_to_hub: str | None) -> None:
@@ -100,8 +119,35 @@ def dataset_version_export(
 
     require_test: refuse (writing nothing) when nothing can be held out, as an evaluation needs a test split.
     """
-    say = progress or (lambda message: None)
     _check(kind=kind, test_fraction=test_fraction, seed=seed, push_to_hub=push_to_hub)
+    try:
+        return _export(
+            kind=kind,
+            output_dir=output_dir,
+            author=author,
+            test_fraction=test_fraction,
+            seed=seed,
+            push_to_hub=push_to_hub,
+            user=user,
+            say=progress or (lambda message: None),
+            require_test=require_test,
+        )
+    except (OSError, *DATABASE_DOWN_ERRORS) as exc:
+        raise _outage(exc, where=output_dir or settings.DATASETS_DIR) from exc
+
+
+def _export(
+    *,
+    kind: str,
+    output_dir: Path | str | None,
+    author: Author | None,
+    test_fraction: float,
+    seed: int,
+    push_to_hub: str | None,
+    user,
+    say: Callable[[str], None],
+    require_test: bool,
+) -> DatasetVersion:
     say(f"Selecting {kind} items")
     select = instruct_selection if kind == "instruct" else preference_selection
     selection = select(author=author, auto_accept=settings.TRAINSETS_AUTO_ACCEPT)
@@ -206,7 +252,13 @@ def _version_save(
                     raise ExportError(f"Pushing to the Hub repository {push_to_hub} failed: {exc}") from exc
             staging.rename(target)  # an empty target directory is replaced; anything else was refused above
             staging, moved = None, target
-    except BaseException:
+    except BaseException as exc:
+        if (
+            moved is not None
+            and isinstance(exc, DATABASE_DOWN_ERRORS)
+            and committed_after_all(DatasetVersion, version.pk)
+        ):
+            return version  # the database went away after committing, before it could say so: the version stands
         # Only what this call wrote is removed: the staging directory, or the target if the commit failed.
         for path in (staging, moved):
             if path is not None:

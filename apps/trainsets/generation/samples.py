@@ -147,21 +147,24 @@ def samples_generate(
         tally.dropped[INVALID_OUTPUT] += 1
         return tally
     language = expected_language(extract, document)
-    for ordinal, pair in enumerate(pairs):
-        problem = quality.sample_problem(instruction=pair.instruction, answer=pair.answer, language=language)
-        problem = problem or duplicates.check_and_add(pair.answer)
-        created = _store(
-            extract=extract,
-            document=document,
-            ordinal=ordinal,
-            pair=pair,
-            problem=problem,
-            mode=options.mode,
-            model=provider.model[:200],
-            generation_run=run,
-        )
-        if created and problem:
-            tally.dropped[problem] += 1
-        elif created:
-            tally.samples_created += 1
+    # All of the extract's samples or none: one killed halfway would count as done (it has samples) and never
+    # be given the rest.
+    with transaction.atomic():
+        for ordinal, pair in enumerate(pairs):
+            problem = quality.sample_problem(instruction=pair.instruction, answer=pair.answer, language=language)
+            problem = problem or duplicates.check_and_add(pair.answer)
+            created = _store(
+                extract=extract,
+                document=document,
+                ordinal=ordinal,
+                pair=pair,
+                problem=problem,
+                mode=options.mode,
+                model=provider.model[:200],
+                generation_run=run,
+            )
+            if created and problem:
+                tally.dropped[problem] += 1
+            elif created:
+                tally.samples_created += 1
     return tally

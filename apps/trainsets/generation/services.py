@@ -9,6 +9,7 @@ worker restart, a time limit) picks up where it stopped.
 from collections.abc import Callable, Iterator
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from apps.core.tasks import task_send
@@ -19,8 +20,8 @@ from apps.trainsets import quality
 from apps.trainsets.generation.extracts import MIN_SAMPLE_WORDS, Extract, extracts_for
 from apps.trainsets.generation.options import GenerationOptions
 from apps.trainsets.generation.pairs import preference_pair_from_sample, preference_pairs_from_feedback, samples_to_pair
-from apps.trainsets.generation.samples import Tally, samples_generate
-from apps.trainsets.models import GenerationRun, InstructionSample, Review
+from apps.trainsets.generation.samples import INVALID_OUTPUT, PROVIDER_ERROR, Tally, samples_generate
+from apps.trainsets.models import GenerationRun, InstructionSample, PreferencePair, Review
 
 RunCallback = Callable[[GenerationRun], None]
 _FINISHED = (GenerationRun.Status.SUCCEEDED, GenerationRun.Status.FAILED)
@@ -84,6 +85,18 @@ def _record(run: GenerationRun, tally: Tally) -> None:
     run.dropped = dropped
 
 
+def _counts_from_stored(run: GenerationRun) -> None:
+    """The run's counts from the rows it made: an attempt killed between storing and saving its counts
+    left rows uncounted, and the next attempt skips what they finished."""
+    made = [InstructionSample.objects.filter(generation_run=run), PreferencePair.objects.filter(generation_run=run)]
+    run.samples_created, run.pairs_created = (rows.exclude(review=Review.FILTERED).count() for rows in made)
+    dropped = {reason: count for reason, count in run.dropped.items() if reason in (INVALID_OUTPUT, PROVIDER_ERROR)}
+    for rows in made:
+        for reason, count in rows.filter(review=Review.FILTERED).values_list("filter_reason").annotate(Count("pk")):
+            dropped[reason] = dropped.get(reason, 0) + count
+    run.dropped = dropped
+
+
 def _extract_process(
     *,
     run: GenerationRun,
@@ -118,6 +131,8 @@ def generation_run_execute(
     # Resumed (after a time limit or a lost worker): the extracts done so far count against the limit.
     limit = None if options.limit is None else max(options.limit - run.extracts_done, 0)
     work = _extracts_to_do(author=run.author, options=options, model=model, limit=limit) if limit != 0 else []
+    if run.status == GenerationRun.Status.RUNNING:  # resumed: count what the stopped attempt stored
+        _counts_from_stored(run)
     run.status, run.started_at, run.error = GenerationRun.Status.RUNNING, run.started_at or timezone.now(), ""
     run.options = {**run.options, "model": provider.model}
     run.extracts_total = run.extracts_done + len(work)

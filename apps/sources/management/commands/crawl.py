@@ -1,4 +1,9 @@
-"""Crawl sources, on the workers (default) or in this process (--sync), with progress bars."""
+"""Crawl sources, on the workers (default) or in this process (--sync), with progress bars.
+
+A database that goes away during a --sync crawl is waited for (--wait-for-database seconds), and the
+crawl then resumes: its run starts a new attempt, and pages already stored count once. If it stays
+away, or goes away at another step, the command stops with that reason; what was stored stays.
+"""
 
 import json
 import time
@@ -6,6 +11,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from apps.core.database import DATABASE_DOWN_ERRORS, database_wait
 from apps.documents.models import Document
 from apps.documents.selectors import chunks_needing_embedding
 from apps.documents.services import chunk_author_indexes_sync, chunks_embed_pending, document_process
@@ -28,14 +34,30 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print each run's counts as JSON.")
         parser.add_argument("--no-wait", action="store_true", help="Queue the crawls and return.")
         parser.add_argument("--timeout", type=float, default=3600, help="Seconds to wait for the workers.")
+        parser.add_argument(
+            "--wait-for-database",
+            type=float,
+            default=60,
+            metavar="S",
+            help="With --sync: how long to wait for a database that goes away mid-crawl, then resume (default 60).",
+        )
 
     def handle(self, *args, **options) -> None:
+        try:
+            self._handle(options)
+        except DATABASE_DOWN_ERRORS:
+            raise CommandError(
+                "The database stopped answering; what was stored before it did stays. Run the command again once "
+                "it is back: unchanged pages are not stored twice."
+            ) from None
+
+    def _handle(self, options: dict) -> None:
         source_id = options["source"]
         sources = list(sources_active()) if options["all"] else list(Source.objects.filter(pk=source_id))
         if not sources:
             raise CommandError(f"No source with id {source_id}." if source_id else "No active source to crawl.")
         if options["sync"]:
-            runs = [self._crawl_here(source) for source in sources]
+            runs = [self._crawl_here(source, wait_s=options["wait_for_database"]) for source in sources]
         else:
             runs = [crawl_run_enqueue(source=source) for source in sources]
             if options["no_wait"]:
@@ -44,7 +66,7 @@ class Command(BaseCommand):
             runs = self._follow(runs, timeout=options["timeout"])
         self._report(runs, as_json=options["json"])
 
-    def _crawl_here(self, source: Source) -> CrawlRun:
+    def _crawl_here(self, source: Source, *, wait_s: float) -> CrawlRun:
         run = crawl_run_create(source=source)
         changed: list[int] = []
         with tqdm(desc=f"crawl #{source.pk}", unit="page", disable=None) as bar:
@@ -54,13 +76,28 @@ class Command(BaseCommand):
                 bar.n = run.progress_done or run.pages_fetched + run.pages_failed
                 bar.set_postfix(new=run.documents_new, changed=run.documents_changed, failed=run.pages_failed)
 
-            run = crawl_run_execute(run_id=run.pk, on_document=changed.append, progress=show)
-        for document_id in tqdm(changed, desc="chunk", unit="doc", disable=None):
+            while True:
+                try:
+                    run = crawl_run_execute(run_id=run.pk, on_document=changed.append, progress=show)
+                    break
+                except DATABASE_DOWN_ERRORS:
+                    self._wait_for_database(run, wait_s=wait_s)
+        # A resumed crawl hands over again what its earlier attempt stored: each document is processed once.
+        for document_id in tqdm(dict.fromkeys(changed), desc="chunk", unit="doc", disable=None):
             document_process(document_id=document_id)
         with tqdm(total=chunks_needing_embedding().count(), desc="embed", unit="chunk", disable=None) as bar:
             chunks_embed_pending(progress=bar.update)
         chunk_author_indexes_sync()
         return run
+
+    def _wait_for_database(self, run: CrawlRun, *, wait_s: float) -> None:
+        self.stderr.write(f"The database stopped answering during crawl #{run.pk}; waiting up to {wait_s:g} s.")
+        if not database_wait(timeout_s=wait_s):
+            raise CommandError(
+                f"The database stopped answering during crawl #{run.pk} and was still away after {wait_s:g} s; "
+                "the documents stored before stay. Crawl again once it is back: unchanged pages are not stored twice."
+            )
+        self.stderr.write(f"The database is back; crawl #{run.pk} resumes.")
 
     def _follow(self, runs: list[CrawlRun], *, timeout: float) -> list[CrawlRun]:
         """Wait for the workers: the crawls, then the chunking and embedding of what they found."""
