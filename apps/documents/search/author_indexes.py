@@ -8,9 +8,10 @@ with ``c.author_id = N``. An author with fewer chunks than AUTHOR_INDEX_MIN_CHUN
 scan of their rows through the ``chunk_author`` btree is as fast.
 
 The author indexes hold the vectors in half precision (``embedding::halfvec``): half the memory of the
-shared index's full-precision vectors, so that the shared index and every author's fit in the same
-buffers, for the same recall (bench/retrieval.py --home-share 0.7, filtered off-topic: recall@10 0.985
-either way; p50 2.5-2.8 ms against 3.2-4.4 ms, p90 2.8-3.1 ms against 4.9-9.0 ms, 128 MB shared_buffers).
+shared index's full-precision vectors, so that more of the shared index and the authors' stays in the
+same buffers, for the same recall (bench/retrieval.py --home-share 0.7, filtered off-topic, one after the
+other on one machine with 128 MB of shared_buffers: recall@10 0.985 either way; p50 2.67 ms against 3.43 ms,
+p99 3.11 ms against 6.40 ms).
 The search re-ranks what the index finds by the full-precision distance (dense.py).
 """
 
