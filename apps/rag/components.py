@@ -20,6 +20,18 @@ def provider_name(configuration: RagConfiguration) -> str:
     return getattr(settings, "LLM_PROVIDER", "local")
 
 
+def answering_model(state: dict, configuration: RagConfiguration) -> tuple[str, str]:
+    """Who answers this run: the adapter of its one author (self-query, or the /v1 model id twin-<slug>) where
+    they have one, else "" (the all-authors model); and the name of what answers (the provider's ``served``),
+    which the trace records and auto mode judges the record of."""
+    from apps.rag.providers import twin_adapter
+
+    provider = provider_for(configuration)
+    author_ids = (state.get("filters") or {}).get("author_ids")
+    adapter = twin_adapter(author_ids=author_ids, provider=provider_name(configuration))
+    return adapter, provider.served(adapter) if hasattr(provider, "served") else provider.model
+
+
 def embedder_for(configuration: RagConfiguration) -> embedding.Embedder:
     return configuration.embedder or embedding.embedder()
 

@@ -23,6 +23,10 @@ class ScriptedProvider:
             self.streamed_pieces += 1
             yield word + " "
 
+    def served(self, adapter: str) -> str:
+        """What answers a request for adapter, as the real providers name it: the adapter, or the model."""
+        return adapter or self.model
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 

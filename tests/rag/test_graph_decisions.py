@@ -12,6 +12,7 @@ from apps.rag.configuration import RagConfiguration
 from apps.rag.nodes.choose import mode_from_record
 from apps.rag.services import rag_answer
 from apps.sources.models import Author
+from lib.production_pointer import adapter_name, production_pointer_set
 from tests.rag.corpus import crawl_corpus, write_corpus
 from tests.rag.scripted import ScriptedProvider, ScriptedReranker
 
@@ -169,6 +170,29 @@ def test_auto_mode_stops_asking_a_model_whose_answers_keep_failing_the_check(cor
     assert "generate" not in nodes(result) and provider.streamed_pieces == streamed_before
     assert "answers held up" in span(result, "choose")["details"]["reason"]
     assert Trace.objects.filter(model=provider.model).count() == configuration.track_record_answers
+
+
+def test_auto_mode_judges_an_authors_adapter_by_its_own_record_not_the_all_authors_models(corpus, settings, tmp_path):
+    provider = ScriptedProvider(answer=INVENTED)
+    for _ in range(RagConfiguration().track_record_answers):  # the all-authors model's answers keep failing
+        ask(BACKUP_QUESTION, provider=provider)
+    ada = Author.objects.get(name="Ada Example")
+    settings.MODELS_DIR = tmp_path / "registry"
+    adapter = settings.MODELS_DIR / "sft-v1"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text("{}")
+    production_pointer_set(settings.MODELS_DIR, model_dir=adapter, author_id=ada.pk)  # Ada's twin is promoted
+
+    as_everyone, _ = ask(BACKUP_QUESTION, provider=provider)
+    as_ada, _ = ask("How does Ada test the PostgreSQL backups?", provider=provider)
+
+    assert span(as_everyone, "choose")["details"] | {"reason": ""} == {
+        "answer_mode": "auto", "model": provider.model, "decision": "extract", "reason": ""
+    }  # fmt: skip
+    assert span(as_ada, "choose")["details"]["model"] == adapter_name(ada.pk)
+    assert span(as_ada, "choose")["details"]["decision"] == "generate"
+    assert "fewer than 10" in span(as_ada, "choose")["details"]["reason"]  # a record of its own: empty so far
+    assert Trace.objects.filter(model=adapter_name(ada.pk)).count() == 1  # and what it writes is its record
 
 
 def test_auto_mode_asks_a_failing_model_again_after_quoting_a_while(corpus):

@@ -1,13 +1,14 @@
 """choose: generate an answer, or quote the author's passages? By the answer_mode setting, and in auto
-mode by the model's record: a model whose recent answers mostly failed the groundedness check is not
-asked, except once every track_record_retry_after answers so that its record can recover (a new model
-version starts with a clean record)."""
+mode by the record of what would answer (the all-authors model, or the one author's adapter: each has its
+own): a model whose recent answers mostly failed the groundedness check is not asked, except once every
+track_record_retry_after answers so that its record can recover (a new model version starts with a clean
+record)."""
 
 from asgiref.sync import sync_to_async
 from langgraph.runtime import Runtime
 
 from apps.monitoring.selectors import answer_check_record, answers_quoted_since_check
-from apps.rag.components import answer_mode_for, provider_for
+from apps.rag.components import answer_mode_for, answering_model
 from apps.rag.configuration import RagConfiguration
 from apps.rag.state import RagState
 from apps.rag.tracing import traced
@@ -40,7 +41,7 @@ async def choose(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     elif mode == "generate":
         decision, reason = "generate", "answer_mode is generate"
     else:
-        model = provider_for(configuration).model
+        model = answering_model(state, configuration)[1]
         record = await sync_to_async(answer_check_record)(model=model, last=configuration.track_record_answers)
         decision, reason = mode_from_record(record, configuration)
         if decision == "extract":

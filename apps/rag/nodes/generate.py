@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from langgraph.runtime import Runtime
 
 from apps.rag import prompts
-from apps.rag.components import provider_for, provider_name, scorer_for
+from apps.rag.components import answering_model, provider_for, scorer_for
 from apps.rag.configuration import RagConfiguration
 from apps.rag.grounding import cited_numbers, split_sentences
-from apps.rag.providers import ChatMessage, GenerationParams, twin_adapter
+from apps.rag.providers import ChatMessage, GenerationParams
 from apps.rag.sentences import SentenceBuffer, trim_echo
 from apps.rag.state import RagState
 from apps.rag.tracing import traced
@@ -130,10 +130,7 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     contexts = state.get("contexts") or []
     question = state.get("standalone_question") or state["question"]
     messages = answer_messages(state, configuration.context_chars)
-    # One author asked for (self-query, or the /v1 model id twin-<slug>): their own adapter answers, when they have one.
-    adapter = twin_adapter(
-        author_ids=(state.get("filters") or {}).get("author_ids"), provider=provider_name(configuration)
-    )
+    adapter, served = answering_model(state, configuration)
     params = GenerationParams(
         adapter=adapter,
         max_tokens=configuration.max_tokens,
@@ -167,8 +164,6 @@ async def generate(state: RagState, runtime: Runtime[RagConfiguration]) -> dict:
     if not stop.is_set():
         await take(buffer.finish())
     text = "".join(draft)
-    # The trace names what answered: the author's adapter where the provider serves adapters (served()).
-    served = provider.served(adapter) if hasattr(provider, "served") else provider.model
     prompt_tokens = await asyncio.to_thread(provider.count_tokens, "\n".join(m.content for m in messages))
     completion_tokens = await asyncio.to_thread(provider.count_tokens, text)
     return {
