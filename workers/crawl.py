@@ -10,6 +10,8 @@ from workers.base import PIPELINE_TASK_OPTIONS, PipelineTask
 
 
 class CrawlTask(PipelineTask):
+    max_deliveries = None  # the run counts its attempts, gives up after MAX_ATTEMPTS and says so
+
     def record_failure(self, object_id: int, error: str) -> None:
         crawl_run_fail(run_id=object_id, error=error)
 
