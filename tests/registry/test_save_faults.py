@@ -107,3 +107,16 @@ def test_a_registration_postgresql_committed_before_it_went_away_keeps_the_versi
     assert (models_dir / "sft-v1" / "config.json").is_file()
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
+
+
+def test_a_registration_whose_row_postgresql_never_gets_leaves_the_model_unregistered_in_staging(trained, models_dir):
+    run, result = trained
+    # Renamed to its version name; the INSERT of its row is the statement the database goes away at.
+    insert = b'INSERT INTO "registry_modelversion"'
+    on_disk, outcome = register_through_a_restart(run, result, insert, from_server=False)
+
+    assert on_disk == [".staging", "sft-v1"]
+    assert isinstance(outcome, OperationalError | InterfaceError)  # the database's error, not one of ours on top
+    assert not ModelVersion.objects.exists()
+    assert [p.name for p in models_dir.iterdir()] == [".staging"]
+    assert (staging_dir(run) / "config.json").is_file()

@@ -33,6 +33,7 @@ def model_version_register(*, run: TrainingRun, result: Any, managed_fields: set
         raise TwinsiteError(f"Training finished but {output} holds no model (no config.json, no adapter_config.json).")
     models_dir = Path(settings.MODELS_DIR)
     moved: tuple[Path, Path] | None = None
+    version: ModelVersion | None = None  # unset while its INSERT has not come back
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -69,7 +70,7 @@ def model_version_register(*, run: TrainingRun, result: Any, managed_fields: set
             run.logs += f"Registered {name} at {target}.\n"
             run.save()
     except BaseException as exc:
-        in_doubt = moved is not None and isinstance(exc, DATABASE_DOWN_ERRORS)
+        in_doubt = version is not None and isinstance(exc, DATABASE_DOWN_ERRORS)
         # The database may have committed and gone away before it could say so: then the version stands.
         if not (in_doubt and committed_after_all(ModelVersion, version.pk)):
             # It said no, or went away before the commit: the directory goes back to be cleaned up,
