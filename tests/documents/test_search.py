@@ -385,3 +385,17 @@ def test_an_author_index_of_the_older_full_precision_form_is_not_used_and_the_sy
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [author_index_name(author.pk)])
         assert "halfvec_cosine_ops" in cursor.fetchone()[0]
     assert author.pk in existing_author_indexes()
+
+
+def test_an_author_index_a_concurrent_build_left_invalid_is_not_used_and_the_sync_rebuilds_it(vectors):
+    author = make_author()
+    document = published(source=make_source(author=author), author=author)
+    for n in range(2):
+        make_chunk(document=document, text=f"chunk {n}", embedding=vectors["vacuum"], embedding_model=MODEL)
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [author.pk], "dropped": []}
+    with connection.cursor() as cursor:  # what a cancelled or killed CREATE INDEX CONCURRENTLY leaves behind
+        cursor.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass",
+                       [author_index_name(author.pk)])  # fmt: skip
+    assert author.pk not in existing_author_indexes()
+    assert chunk_author_indexes_sync(min_chunks=2) == {"created": [author.pk], "dropped": []}
+    assert author.pk in existing_author_indexes()

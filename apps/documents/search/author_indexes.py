@@ -46,9 +46,10 @@ def indexed_authors() -> frozenset[int]:
     """``existing_author_indexes()`` as this process last read it, at most KNOWN_FOR_S ago (searches ask
     on every query; the catalogue lookup would cost each one a round trip)."""
     global _known
-    if _known is None or time.monotonic() - _known[0] > KNOWN_FOR_S:
-        _known = (time.monotonic(), frozenset(existing_author_indexes()))
-    return _known[1]
+    known = _known  # one read: another thread may forget it meanwhile
+    if known is None or time.monotonic() - known[0] > KNOWN_FOR_S:
+        known = _known = (time.monotonic(), frozenset(existing_author_indexes()))
+    return known[1]
 
 
 def _forget_indexed_authors() -> None:
@@ -57,13 +58,19 @@ def _forget_indexed_authors() -> None:
 
 
 def _author_indexes() -> dict[int, bool]:
-    """Every author index: author id -> whether it is of the present form."""
+    """Every author index: author id -> whether it is usable and of the present form. An index that a
+    concurrent build left invalid (cancelled, or its process killed) is listed too, and is not usable."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname LIKE %s",
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid"
+            " WHERE t.relname = %s AND c.relname LIKE %s",
             [CHUNK_TABLE, INDEX_PREFIX + "%"],
         )
-        return {int(name.removeprefix(INDEX_PREFIX)): INDEX_OPCLASS in sql for name, sql in cursor.fetchall()}
+        return {
+            int(name.removeprefix(INDEX_PREFIX)): valid and INDEX_OPCLASS in sql
+            for name, sql, valid in cursor.fetchall()
+        }
 
 
 def chunk_author_indexes_sync(*, min_chunks: int = AUTHOR_INDEX_MIN_CHUNKS) -> dict[str, list[int]]:
@@ -94,7 +101,7 @@ def _sync(min_chunks: int) -> dict[str, list[int]]:
         cursor.execute(f"SELECT DISTINCT author_id FROM {CHUNK_TABLE} WHERE author_id IS NOT NULL")
         present = {author_id for (author_id,) in cursor.fetchall()}
     indexes = _author_indexes()
-    outdated = {author_id for author_id, current in indexes.items() if not current}
+    outdated = {author_id for author_id, current in indexes.items() if not current}  # or left invalid
     existing = set(indexes) - outdated
     for author_id in sorted(outdated):
         _drop(author_id)
