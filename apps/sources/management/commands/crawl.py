@@ -23,6 +23,9 @@ from apps.sources.services import crawl_run_create, crawl_run_enqueue
 _POLL_S = 0.5
 
 
+MAX_RESUMES = 3  # a --sync crawl resumes after the database came back at most this many times
+
+
 class Command(BaseCommand):
     help = "Crawl one source or all active ones; new and changed documents are chunked and embedded."
 
@@ -76,11 +79,16 @@ class Command(BaseCommand):
                 bar.n = run.progress_done or run.pages_fetched + run.pages_failed
                 bar.set_postfix(new=run.documents_new, changed=run.documents_changed, failed=run.pages_failed)
 
-            while True:
+            for resumes in range(MAX_RESUMES + 1):
                 try:
                     run = crawl_run_execute(run_id=run.pk, on_document=changed.append, progress=show)
                     break
-                except DATABASE_DOWN_ERRORS:
+                except DATABASE_DOWN_ERRORS as exc:
+                    if resumes == MAX_RESUMES:  # answering, yet failing each time (its disk full, say)
+                        raise CommandError(
+                            f"Crawl #{run.pk} met a database error {MAX_RESUMES + 1} times ({exc.__class__.__name__}:"
+                            f" {str(exc).strip()[:300]}); the documents stored before stay."
+                        ) from None
                     self._wait_for_database(run, wait_s=wait_s)
         # A resumed crawl hands over again what its earlier attempt stored: each document is processed once.
         for document_id in tqdm(dict.fromkeys(changed), desc="chunk", unit="doc", disable=None):
