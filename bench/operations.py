@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from api import start_api_server  # noqa: E402
 from ingest import serve, setup_django  # noqa: E402
 
 QUESTION = "How does the sourdough dough rest and proof?"
@@ -40,40 +41,11 @@ METRICS_TOKEN = "bench-metrics-token"  # noqa: S105 - a throw-away stack's
 
 
 def start_server(data_dir: str, backend_url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    from tests.asgi import free_port
-
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": data_dir,
-        "DJANGO_SETTINGS_MODULE": "twinsite.settings",
-        "LLM_PROVIDER": "openai",
-        "OPENAI_BASE_URL": f"{backend_url}/v1",
-        "RAG_ANSWER_MODE": "generate",
-        "RAG_EXPANSION": "off",
-        "RAG_FAITHFULNESS_SAMPLE": "0",
-        "METRICS_TOKEN": METRICS_TOKEN,
-        "THROTTLE_API": "100000/min",
-        "THROTTLE_CHAT": "100000/min",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "uvicorn", "twinsite.asgi:application", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "2", "--no-access-log"]  # fmt: skip
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            sys.exit(f"the server exited:\n{log.read_text()[-3000:]}")
-        try:
-            httpx.get(f"{base}/healthz", timeout=2)
-            return process, base
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                process.terminate()
-                sys.exit(f"the server did not answer:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    """uvicorn with two workers, answered by the scripted backend through the OpenAI-compatible provider."""
+    return start_api_server(
+        data_dir, log, workers=2, LLM_PROVIDER="openai", OPENAI_BASE_URL=f"{backend_url}/v1",
+        RAG_ANSWER_MODE="generate", RAG_EXPANSION="off", RAG_FAITHFULNESS_SAMPLE="0", METRICS_TOKEN=METRICS_TOKEN,
+    )  # fmt: skip
 
 
 def hang_up_after_first_token(base: str, path: str, body: dict, headers: dict) -> float:
